@@ -1,0 +1,140 @@
+"""autosummary: accumulate scalar statistics from the graph or from Python, report them to TensorBoard.
+
+Each call of autosummary(name, value) adds a float64 accumulator [count, sum,
+sum of squares]; save_summaries() reports mean and mean +- std since the
+previous save, plus a custom-scalars layout that draws them as margin charts.
+"""
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from . import tfutil
+from .tfutil import TfExpression, TfExpressionEx
+
+_dtype = tf.float64
+_vars = OrderedDict()       # name -> [accumulator variables]
+_immediate = OrderedDict()  # name -> (update op, placeholder) for Python values
+_finalized = False
+_merge_op = None
+
+
+def _moments(value: TfExpression) -> TfExpression:
+    """[count, sum, sum of squares] of a tensor in float64; all zeros when the sum is not finite."""
+    value = tf.cast(value, _dtype)
+    if value.shape.is_fully_defined():
+        count = tf.constant(float(np.prod(tfutil.shape_to_list(value.shape))), dtype=_dtype)
+    else:
+        count = tf.cast(tf.reduce_prod(tf.shape(value)), _dtype)
+    total = tf.reduce_sum(value)
+    moments = tf.stack([count, total, tf.reduce_sum(tf.square(value))])
+    return tf.where(tf.math.is_finite(total), moments, tf.zeros([3], dtype=_dtype))
+
+
+def _accumulate(name: str, value: TfExpression) -> TfExpression:
+    """A new accumulator for `name` and the op that adds `value`'s moments to it."""
+    assert not _finalized, "autosummary(%r) after the summaries were finalized" % name
+    update = _moments(value)
+    with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")), tf.control_dependencies(None):
+        accumulator = tf.Variable(tf.zeros([3], dtype=_dtype), trainable=False)
+    tfutil.run(accumulator.initializer)
+    _vars.setdefault(name, []).append(accumulator)
+    return tf.assign_add(accumulator, update)
+
+
+def autosummary(name: str, value: TfExpressionEx, passthru: TfExpressionEx = None) -> TfExpressionEx:
+    """Record `value` under `name`; returns passthru (or value) unchanged.
+
+    A TF expression is recorded each time the returned tensor is evaluated;
+    a Python or NumPy value is recorded immediately.
+    """
+    tfutil.assert_tf_initialized()
+    if tfutil.is_tf_expression(value):
+        with tf.name_scope("summary_" + name.replace("/", "_")), tf.device(value.device):
+            update_op = _accumulate(name, value)
+            with tf.control_dependencies([update_op]):
+                return tf.identity(value if passthru is None else passthru)
+
+    if name not in _immediate:
+        with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")), tf.device(None), tf.control_dependencies(None):
+            placeholder = tf.placeholder(_dtype)
+            _immediate[name] = (_accumulate(name, placeholder), placeholder)
+    update_op, placeholder = _immediate[name]
+    tfutil.run(update_op, {placeholder: value})
+    return value if passthru is None else passthru
+
+
+def finalize_autosummaries() -> Any:
+    """Create the summary ops (once); returns the custom-scalars layout summary the first time, else None."""
+    global _finalized
+    tfutil.assert_tf_initialized()
+    if _finalized:
+        return None
+    _finalized = True
+
+    with tf.device(None), tf.control_dependencies(None):
+        for name, accumulators in _vars.items():
+            with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")):
+                moments = tf.add_n([tf.identity(acc) for acc in accumulators])
+                moments = moments / moments[0]
+                with tf.control_dependencies([moments]):
+                    resets = [tf.assign(acc, tf.zeros([3], dtype=_dtype)) for acc in accumulators]
+                with tf.name_scope(None), tf.control_dependencies(resets):
+                    mean = tf.identity(moments[1])
+                    std = tf.sqrt(moments[2] - tf.square(moments[1]))
+                    tf.summary.scalar(name, mean)
+                    tf.summary.scalar("xCustomScalars/" + name + "/margin_lo", mean - std)
+                    tf.summary.scalar("xCustomScalars/" + name + "/margin_hi", mean + std)
+    return _custom_scalars_layout(sorted(_vars.keys()))
+
+
+def _custom_scalars_layout(names) -> tf.Summary:
+    """TensorBoard's custom-scalars layout with one margin chart per name, grouped by category."""
+    categories = OrderedDict()
+    for name in names:
+        parts = name.split("/")
+        category = parts[0] if len(parts) >= 2 else ""
+        chart = "/".join(parts[1:-1]) if len(parts) >= 3 else parts[-1]
+        categories.setdefault(category, OrderedDict()).setdefault(chart, []).append(name)
+    layout = b"".join(
+        _field(1, _field(1, category.encode()) + b"".join(
+            _field(2, _field(1, chart.encode()) + _field(3, b"".join(
+                _field(1, _field(1, name.encode()) + _field(2, ("xCustomScalars/" + name + "/margin_lo").encode())
+                       + _field(3, ("xCustomScalars/" + name + "/margin_hi").encode()))
+                for name in series)))
+            for chart, series in charts.items()))
+        for category, charts in categories.items())
+    # The layout is a serialized tensorboard.Layout proto carried in a string tensor, as custom_scalar_pb writes it.
+    tensor = tf.make_tensor_proto(layout, dtype=tf.string)
+    metadata = tf.SummaryMetadata(plugin_data=tf.SummaryMetadata.PluginData(plugin_name="custom_scalars"))
+    return tf.Summary(value=[tf.Summary.Value(tag="custom_scalars__config__", tensor=tensor, metadata=metadata)])
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (wire type 2)."""
+    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def save_summaries(file_writer, global_step: int = None) -> None:
+    """Write the statistics gathered since the previous call (and all graph summaries) to a FileWriter."""
+    global _merge_op
+    tfutil.assert_tf_initialized()
+    if _merge_op is None:
+        layout = finalize_autosummaries()
+        if layout is not None:
+            file_writer.add_summary(layout)
+        with tf.device(None), tf.control_dependencies(None):
+            _merge_op = tf.summary.merge_all()
+    file_writer.add_summary(_merge_op.eval(), global_step)

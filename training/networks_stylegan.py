@@ -1,0 +1,672 @@
+"""StyleGAN networks: G_style (= G_mapping + G_synthesis) and D_basic.
+
+Public tensors are NCHW as in the original; inside, everything computes in
+NHWC (TensorFlow's CPU kernels refuse NCHW convolutions), converting once at
+each network's boundary. Variable names, shapes and initialisers are the
+original's, so official weights load 1:1. Facts: spec/20-networks.md.
+"""
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+import dnnlib
+import dnnlib.tflib as tflib
+from dnnlib.tflib.network import LAYOUT_SCOPES, register_architecture
+
+NCHW_TO_NHWC = [0, 2, 3, 1]
+NHWC_TO_NCHW = [0, 3, 1, 2]
+
+
+def to_nhwc(x):
+    """Layout conversion at a network's input boundary (a scope print_layers treats as plumbing)."""
+    with tf.name_scope(LAYOUT_SCOPES[0]):
+        return tf.transpose(x, NCHW_TO_NHWC)
+
+
+def to_nchw(x):
+    """Layout conversion at a network's output boundary."""
+    with tf.name_scope(LAYOUT_SCOPES[1]):
+        return tf.transpose(x, NHWC_TO_NCHW)
+
+# ----------------------------------------------------------------------------
+# Resampling kernels (NHWC), without scopes or custom gradients.
+
+
+def _blur2d(x, f=[1, 2, 1], normalize=True, flip=False, stride=1):
+    """Depthwise FIR filter with SAME zero padding; computes in float32."""
+    assert x.shape.ndims == 4 and all(dim.value is not None for dim in x.shape[1:])
+    assert isinstance(stride, int) and stride >= 1
+    kernel = np.array(f, dtype=np.float32)
+    if kernel.ndim == 1:
+        kernel = kernel[:, np.newaxis] * kernel[np.newaxis, :]
+    assert kernel.ndim == 2
+    if normalize:
+        kernel /= np.sum(kernel)
+    if flip:
+        kernel = kernel[::-1, ::-1]
+    channels = int(x.shape[3])
+    kernel = np.tile(kernel[:, :, np.newaxis, np.newaxis], [1, 1, channels, 1])
+
+    orig_dtype = x.dtype
+    y = tf.nn.depthwise_conv2d(tf.cast(x, tf.float32), tf.constant(kernel, name="filter"), strides=[1, stride, stride, 1], padding="SAME")
+    return tf.cast(y, orig_dtype)
+
+
+def _upscale2d(x, factor=2, gain=1):
+    """Nearest-neighbour upsampling: each pixel becomes a factor x factor block."""
+    assert x.shape.ndims == 4 and all(dim.value is not None for dim in x.shape[1:])
+    assert isinstance(factor, int) and factor >= 1
+    if gain != 1:
+        x *= gain
+    if factor == 1:
+        return x
+    h, w, c = [int(d) for d in x.shape[1:]]
+    x = tf.reshape(x, [-1, h, 1, w, 1, c])
+    x = tf.tile(x, [1, 1, factor, 1, factor, 1])
+    return tf.reshape(x, [-1, h * factor, w * factor, c])
+
+
+def _downscale2d(x, factor=2, gain=1):
+    """Box downsampling (times gain); the 2x float32 case runs as a 2x2 stride-2 filter."""
+    assert x.shape.ndims == 4 and all(dim.value is not None for dim in x.shape[1:])
+    assert isinstance(factor, int) and factor >= 1
+    if factor == 2 and x.dtype == tf.float32:
+        tap = np.sqrt(gain) / factor
+        return _blur2d(x, f=[tap, tap], normalize=False, stride=factor)
+    if gain != 1:
+        x *= gain
+    if factor == 1:
+        return x
+    window = [1, factor, factor, 1]
+    return tf.nn.avg_pool(x, ksize=window, strides=window, padding="VALID")
+
+# ----------------------------------------------------------------------------
+# The same with scopes and custom first and second order gradients (R1 differentiates D twice).
+
+
+def _with_custom_grads(forward, backward, backward_of_backward):
+    """Op = forward(x); d/dx = backward(dy); second order = backward_of_backward(ddx)."""
+    @tf.custom_gradient
+    def op(x):
+        y = forward(x)
+
+        @tf.custom_gradient
+        def grad(dy):
+            return backward(dy), backward_of_backward
+        return y, grad
+    return op
+
+
+def blur2d(x, f=[1, 2, 1], normalize=True):
+    with tf.variable_scope("Blur2D"):
+        return _with_custom_grads(
+            lambda v: _blur2d(v, f, normalize),
+            lambda dy: _blur2d(dy, f, normalize, flip=True),
+            lambda ddx: _blur2d(ddx, f, normalize))(x)
+
+
+def upscale2d(x, factor=2):
+    with tf.variable_scope("Upscale2D"):
+        return _with_custom_grads(
+            lambda v: _upscale2d(v, factor),
+            lambda dy: _downscale2d(dy, factor, gain=factor ** 2),
+            lambda ddx: _upscale2d(ddx, factor))(x)
+
+
+def downscale2d(x, factor=2):
+    with tf.variable_scope("Downscale2D"):
+        return _with_custom_grads(
+            lambda v: _downscale2d(v, factor),
+            lambda dy: _upscale2d(dy, factor, gain=1 / factor ** 2),
+            lambda ddx: _downscale2d(ddx, factor))(x)
+
+# ----------------------------------------------------------------------------
+# Layers. Activations are NHWC; weights are stored in the original's layouts.
+
+
+def get_weight(shape, gain=np.sqrt(2), use_wscale=False, lrmul=1):
+    """Variable 'weight' with He init; with use_wscale the He constant is applied at runtime (equalized learning rate)."""
+    fan_in = np.prod(shape[:-1])
+    he_std = gain / np.sqrt(fan_in)
+    if use_wscale:
+        init_std, runtime_coef = 1.0 / lrmul, he_std * lrmul
+    else:
+        init_std, runtime_coef = he_std / lrmul, lrmul
+    weight = tf.get_variable("weight", shape=shape, initializer=tf.initializers.random_normal(0, init_std))
+    return weight * runtime_coef
+
+
+def _flatten_nchw(x):
+    """[N, features] in NCHW order (flat index c*H*W + h*W + w), as the original's weights expect."""
+    if x.shape.ndims == 4:
+        x = tf.transpose(x, NHWC_TO_NCHW)
+    if x.shape.ndims > 2:
+        x = tf.reshape(x, [-1, np.prod([d.value for d in x.shape[1:]])])
+    return x
+
+
+def dense(x, fmaps, **kwargs):
+    x = _flatten_nchw(x)
+    w = get_weight([x.shape[1].value, fmaps], **kwargs)
+    return tf.matmul(x, tf.cast(w, x.dtype))
+
+
+def conv2d(x, fmaps, kernel, **kwargs):
+    assert kernel >= 1 and kernel % 2 == 1
+    w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
+    return tf.nn.conv2d(x, tf.cast(w, x.dtype), strides=[1, 1, 1, 1], padding="SAME")
+
+
+def apply_bias(x, lrmul=1):
+    channels = x.shape[-1].value
+    b = tf.get_variable("bias", shape=[channels], initializer=tf.initializers.zeros()) * lrmul
+    return x + tf.cast(b, x.dtype)
+
+
+def _pad_and_add(w):
+    """(k+1)x(k+1) kernel W'[i,j] = W[i,j] + W[i-1,j] + W[i,j-1] + W[i-1,j-1] (zero outside)."""
+    w = tf.pad(w, [[1, 1], [1, 1], [0, 0], [0, 0]], mode="CONSTANT")
+    return tf.add_n([w[1:, 1:], w[:-1, 1:], w[1:, :-1], w[:-1, :-1]])
+
+
+def _transposed_conv_2x(x, w4):
+    """conv2d_transpose(x, w4, stride 2, SAME) for a 4x4 kernel [4,4,in,out], as four 2x2 phase convolutions.
+
+    Output pixel (2m+dy, 2n+dx) only sees input rows m-1..m (dy=0) or m..m+1
+    (dy=1) through kernel taps (3,1) or (2,0); the same for columns. This costs
+    a quarter of upsample-then-conv and avoids TF's slow transposed conv kernel.
+    """
+    _, h, w, _ = [d.value for d in x.shape]
+    fmaps = w4.shape[3].value
+    padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    taps = {0: [3, 1], 1: [2, 0]}
+    phases = []
+    for dy in (0, 1):
+        for dx in (0, 1):
+            kernel = tf.gather(tf.gather(w4, taps[dy], axis=0), taps[dx], axis=1)
+            window = padded[:, dy:dy + h + 1, dx:dx + w + 1, :]
+            phases.append(tf.nn.conv2d(window, kernel, strides=[1, 1, 1, 1], padding="VALID"))
+    y = tf.concat(phases, axis=3)  # channel order (dy, dx, c), which depth_to_space interleaves into 2x2 blocks
+    y = tf.nn.depth_to_space(y, 2)
+    return tf.reshape(y, [-1, h * 2, w * 2, fmaps])
+
+
+def _is_fused(fused_scale, resolution):
+    assert fused_scale in [True, False, "auto"]
+    return resolution >= 128 if fused_scale == "auto" else fused_scale
+
+
+def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
+    """2x upsample + conv; fused (a transposed conv with the pad-and-add 4x4 kernel) from 128x128 output up."""
+    assert kernel >= 1 and kernel % 2 == 1
+    if not _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value) * 2):
+        return conv2d(upscale2d(x), fmaps, kernel, **kwargs)
+    w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
+    return _transposed_conv_2x(x, tf.cast(_pad_and_add(w), x.dtype))
+
+
+def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
+    """conv + 2x box downsample; fused (stride-2 conv with 0.25 x the pad-and-add kernel) from 128x128 input up."""
+    assert kernel >= 1 and kernel % 2 == 1
+    if not _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value)):
+        return downscale2d(conv2d(x, fmaps, kernel, **kwargs))
+    w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
+    w = _pad_and_add(w) * 0.25
+    return tf.nn.conv2d(x, tf.cast(w, x.dtype), strides=[1, 2, 2, 1], padding="SAME")
+
+
+def leaky_relu(x, alpha=0.2):
+    """max(x, alpha*x), with a gradient mask taken from the output (y >= 0) that also serves second order."""
+    with tf.variable_scope("LeakyReLU"):
+        alpha = tf.constant(alpha, dtype=x.dtype, name="alpha")
+
+        @tf.custom_gradient
+        def op(v):
+            y = tf.maximum(v, v * alpha)
+            positive = y >= 0
+
+            @tf.custom_gradient
+            def grad(dy):
+                def masked(t):
+                    return tf.where(positive, t, t * alpha)
+                return masked(dy), masked
+            return y, grad
+        return op(x)
+
+
+def pixel_norm(x, epsilon=1e-8):
+    """Normalize each feature vector (the channel axis, last in NHWC) to unit RMS."""
+    with tf.variable_scope("PixelNorm"):
+        epsilon = tf.constant(epsilon, dtype=x.dtype, name="epsilon")
+        return x * tf.rsqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True) + epsilon)
+
+
+def instance_norm(x, epsilon=1e-8):
+    """Per-sample, per-channel normalization over H and W, in float32."""
+    assert x.shape.ndims == 4
+    with tf.variable_scope("InstanceNorm"):
+        orig_dtype = x.dtype
+        x = tf.cast(x, tf.float32)
+        x -= tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+        epsilon = tf.constant(epsilon, dtype=x.dtype, name="epsilon")
+        x *= tf.rsqrt(tf.reduce_mean(tf.square(x), axis=[1, 2], keepdims=True) + epsilon)
+        return tf.cast(x, orig_dtype)
+
+
+def style_mod(x, dlatent, **kwargs):
+    """AdaIN style: x * (scale + 1) + shift, both from a learned affine map of the dlatent."""
+    with tf.variable_scope("StyleMod"):
+        channels = x.shape[-1].value
+        style = apply_bias(dense(dlatent, fmaps=channels * 2, gain=1, **kwargs))
+        style = tf.reshape(style, [-1, 1, 1, 2, channels])
+        return x * (style[:, :, :, 0] + 1) + style[:, :, :, 1]
+
+
+def apply_noise(x, noise_var=None, randomize_noise=True):
+    """Add a single-channel noise image, scaled per channel by a learned weight."""
+    assert x.shape.ndims == 4
+    with tf.variable_scope("Noise"):
+        if noise_var is None or randomize_noise:
+            noise = tf.random_normal([tf.shape(x)[0], x.shape[1], x.shape[2], 1], dtype=x.dtype)
+        else:
+            noise = tf.reshape(tf.cast(noise_var, x.dtype), [1, x.shape[1].value, x.shape[2].value, 1])  # [1,1,H,W] -> [1,H,W,1]
+        weight = tf.get_variable("weight", shape=[x.shape[3].value], initializer=tf.initializers.zeros())
+        return x + noise * tf.cast(weight, x.dtype)
+
+
+def minibatch_stddev_layer(x, group_size=4, num_new_features=1):
+    """Append the stddev across groups of samples (sample i in group i mod N/G) as extra feature maps."""
+    with tf.variable_scope("MinibatchStddev"):
+        group_size = tf.minimum(group_size, tf.shape(x)[0])
+        _, h, w, c = [d.value for d in x.shape]
+        n = num_new_features
+        y = tf.reshape(x, [group_size, -1, h, w, n, c // n])
+        y = tf.cast(y, tf.float32)
+        y -= tf.reduce_mean(y, axis=0, keepdims=True)
+        y = tf.reduce_mean(tf.square(y), axis=0)
+        y = tf.sqrt(y + 1e-8)
+        y = tf.reduce_mean(y, axis=[1, 2, 4])                  # [M, n]
+        y = tf.cast(y, x.dtype)
+        y = tf.tile(tf.reshape(y, [-1, 1, 1, n]), [group_size, h, w, 1])
+        return tf.concat([x, y], axis=3)
+
+# ----------------------------------------------------------------------------
+# Shared by the networks.
+
+
+def _feature_maps(fmap_base, fmap_decay, fmap_max):
+    return lambda stage: min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
+
+
+def _activation(nonlinearity):
+    """(function, gain) for 'relu' or 'lrelu'."""
+    return {"relu": (tf.nn.relu, np.sqrt(2)), "lrelu": (leaky_relu, np.sqrt(2))}[nonlinearity]
+
+
+def _resolution_log2(resolution):
+    resolution_log2 = int(np.log2(resolution))
+    assert resolution == 2 ** resolution_log2 and resolution >= 4
+    return resolution_log2
+
+
+def _lazy_select(default, *cases):
+    """Evaluate only the chosen branch: the first (condition, make) whose condition holds, else default()."""
+    result = default
+    for condition, make in reversed(cases):
+        result = (lambda c, m, r: lambda: tf.cond(c, m, r))(condition, make, result)
+    return result()
+
+
+def _is_plain_number(value):
+    return not tflib.is_tf_expression(value)
+
+# ----------------------------------------------------------------------------
+# G_style.
+
+
+@register_architecture
+def G_style(
+    latents_in,                                 # [minibatch, latent_size]
+    labels_in,                                  # [minibatch, label_size]
+    truncation_psi          = 0.7,              # None disables truncation
+    truncation_cutoff       = 8,                # number of leading layers truncated; None disables
+    truncation_psi_val      = None,             # psi when is_validation
+    truncation_cutoff_val   = None,             # cutoff when is_validation
+    dlatent_avg_beta        = 0.995,            # decay of the tracked W average; None disables
+    style_mixing_prob       = 0.9,              # probability of mixing styles while training; None disables
+    is_training             = False,
+    is_validation           = False,
+    is_template_graph       = False,            # set by the Network class
+    components              = dnnlib.EasyDict(),
+    **kwargs):                                  # forwarded to G_mapping and G_synthesis
+    """The style-based generator: mapping, W-average tracking, style mixing, truncation, synthesis."""
+    assert not is_training or not is_validation
+    assert isinstance(components, dnnlib.EasyDict)
+    if is_validation:
+        truncation_psi, truncation_cutoff = truncation_psi_val, truncation_cutoff_val
+    if is_training or (truncation_psi is not None and _is_plain_number(truncation_psi) and truncation_psi == 1):
+        truncation_psi = None
+    if is_training or (truncation_cutoff is not None and _is_plain_number(truncation_cutoff) and truncation_cutoff <= 0):
+        truncation_cutoff = None
+    if not is_training or (dlatent_avg_beta is not None and _is_plain_number(dlatent_avg_beta) and dlatent_avg_beta == 1):
+        dlatent_avg_beta = None
+    if not is_training or (style_mixing_prob is not None and _is_plain_number(style_mixing_prob) and style_mixing_prob <= 0):
+        style_mixing_prob = None
+
+    if "synthesis" not in components:
+        components.synthesis = tflib.Network("G_synthesis", func_name=G_synthesis, **kwargs)
+    num_layers = components.synthesis.input_shape[1]
+    dlatent_size = components.synthesis.input_shape[2]
+    if "mapping" not in components:
+        components.mapping = tflib.Network("G_mapping", func_name=G_mapping, dlatent_broadcast=num_layers, **kwargs)
+
+    lod_in = tf.get_variable("lod", initializer=np.float32(0), trainable=False)
+    dlatent_avg = tf.get_variable("dlatent_avg", shape=[dlatent_size], initializer=tf.initializers.zeros(), trainable=False)
+
+    dlatents = components.mapping.get_output_for(latents_in, labels_in, **kwargs)
+
+    if dlatent_avg_beta is not None:
+        with tf.variable_scope("DlatentAvg"):
+            batch_avg = tf.reduce_mean(dlatents[:, 0], axis=0)
+            update_avg = tf.assign(dlatent_avg, tflib.lerp(batch_avg, dlatent_avg, dlatent_avg_beta))
+            with tf.control_dependencies([update_avg]):
+                dlatents = tf.identity(dlatents)
+
+    layer_index = np.arange(num_layers)[np.newaxis, :, np.newaxis]
+    if style_mixing_prob is not None:
+        with tf.name_scope("StyleMix"):
+            mixing_latents = tf.random_normal(tf.shape(latents_in))
+            mixing_dlatents = components.mapping.get_output_for(mixing_latents, labels_in, **kwargs)
+            cur_layers = num_layers - tf.cast(lod_in, tf.int32) * 2
+            cutoff = tf.cond(
+                tf.random_uniform([], 0.0, 1.0) < style_mixing_prob,
+                lambda: tf.random_uniform([], 1, cur_layers, dtype=tf.int32),
+                lambda: cur_layers)
+            use_first = tf.broadcast_to(layer_index < cutoff, tf.shape(dlatents))
+            dlatents = tf.where(use_first, dlatents, mixing_dlatents)
+
+    if truncation_psi is not None and truncation_cutoff is not None:
+        with tf.variable_scope("Truncation"):
+            ones = np.ones(layer_index.shape, dtype=np.float32)
+            coefs = tf.where(layer_index < truncation_cutoff, truncation_psi * ones, ones)
+            dlatents = tflib.lerp(dlatent_avg, dlatents, coefs)
+
+    with tf.control_dependencies([tf.assign(components.synthesis.find_var("lod"), lod_in)]):
+        images_out = components.synthesis.get_output_for(dlatents, force_clean_graph=is_template_graph, **kwargs)
+    return tf.identity(images_out, name="images_out")
+
+# ----------------------------------------------------------------------------
+# G_mapping: latents (+ labels) -> dlatents.
+
+
+@register_architecture
+def G_mapping(
+    latents_in,                                 # [minibatch, latent_size]
+    labels_in,                                  # [minibatch, label_size]
+    latent_size             = 512,
+    label_size              = 0,
+    dlatent_size            = 512,
+    dlatent_broadcast       = None,             # output [minibatch, dlatent_broadcast, dlatent_size] when set
+    mapping_layers          = 8,
+    mapping_fmaps           = 512,
+    mapping_lrmul           = 0.01,             # learning rate multiplier of the mapping layers
+    mapping_nonlinearity    = "lrelu",          # 'relu' or 'lrelu'
+    use_wscale              = True,
+    normalize_latents       = True,
+    dtype                   = "float32",
+    **_kwargs):
+    """The mapping network: an MLP from Z (and an embedded label) to W."""
+    act, gain = _activation(mapping_nonlinearity)
+
+    latents_in.set_shape([None, latent_size])
+    labels_in.set_shape([None, label_size])
+    latents_in = tf.cast(latents_in, dtype)
+    labels_in = tf.cast(labels_in, dtype)
+    x = latents_in
+
+    if label_size:
+        with tf.variable_scope("LabelConcat"):
+            embedding = tf.get_variable("weight", shape=[label_size, latent_size], initializer=tf.initializers.random_normal())
+            x = tf.concat([x, tf.matmul(labels_in, tf.cast(embedding, dtype))], axis=1)
+
+    if normalize_latents:
+        x = pixel_norm(x)
+
+    for layer_idx in range(mapping_layers):
+        with tf.variable_scope("Dense%d" % layer_idx):
+            fmaps = dlatent_size if layer_idx == mapping_layers - 1 else mapping_fmaps
+            x = dense(x, fmaps=fmaps, gain=gain, use_wscale=use_wscale, lrmul=mapping_lrmul)
+            x = act(apply_bias(x, lrmul=mapping_lrmul))
+
+    if dlatent_broadcast is not None:
+        with tf.variable_scope("Broadcast"):
+            x = tf.tile(x[:, np.newaxis], [1, dlatent_broadcast, 1])
+
+    assert x.dtype == tf.as_dtype(dtype)
+    return tf.identity(x, name="dlatents_out")
+
+# ----------------------------------------------------------------------------
+# G_synthesis: dlatents -> images.
+
+
+@register_architecture
+def G_synthesis(
+    dlatents_in,                                # [minibatch, num_layers, dlatent_size]
+    dlatent_size        = 512,
+    num_channels        = 3,
+    resolution          = 1024,
+    fmap_base           = 8192,
+    fmap_decay          = 1.0,
+    fmap_max            = 512,
+    use_styles          = True,             # style modulation (AdaIN) after each layer
+    const_input_layer   = True,             # learned constant input instead of a dense layer
+    use_noise           = True,
+    randomize_noise     = True,             # fresh noise each evaluation instead of the noise variables
+    nonlinearity        = "lrelu",
+    use_wscale          = True,
+    use_pixel_norm      = False,
+    use_instance_norm   = True,
+    dtype               = "float32",
+    fused_scale         = "auto",           # True, False or 'auto' (fused from 128x128 up)
+    blur_filter         = [1, 2, 1],        # None or [] disables blurring
+    structure           = "auto",           # 'fixed', 'linear', 'recursive' or 'auto'
+    is_template_graph   = False,
+    force_clean_graph   = False,            # no random noise, linear structure (for a readable template graph)
+    **_kwargs):
+    """The synthesis network: a learned 4x4 constant grown to full resolution, styled per layer."""
+    resolution_log2 = _resolution_log2(resolution)
+    nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
+    act, gain = _activation(nonlinearity)
+    num_layers = resolution_log2 * 2 - 2
+    num_styles = num_layers if use_styles else 1
+    if is_template_graph:
+        force_clean_graph = True
+    if force_clean_graph:
+        randomize_noise = False
+    if structure == "auto":
+        structure = "linear" if force_clean_graph else "recursive"
+    assert structure in ["fixed", "linear", "recursive"]
+
+    def blur(x):
+        return blur2d(x, blur_filter) if blur_filter else x
+
+    dlatents_in.set_shape([None, num_styles, dlatent_size])
+    dlatents_in = tf.cast(dlatents_in, dtype)
+    lod_in = tf.cast(tf.get_variable("lod", initializer=np.float32(0), trainable=False), dtype)
+
+    noise_inputs = []
+    if use_noise:
+        for layer_idx in range(num_layers):
+            size = 2 ** (layer_idx // 2 + 2)
+            noise_inputs.append(tf.get_variable("noise%d" % layer_idx, shape=[1, 1, size, size],
+                                                initializer=tf.initializers.random_normal(), trainable=False))
+
+    def epilogue(x, layer_idx):
+        """noise -> bias -> activation -> pixel norm -> instance norm -> style."""
+        if use_noise:
+            x = apply_noise(x, noise_inputs[layer_idx], randomize_noise=randomize_noise)
+        x = act(apply_bias(x))
+        if use_pixel_norm:
+            x = pixel_norm(x)
+        if use_instance_norm:
+            x = instance_norm(x)
+        if use_styles:
+            x = style_mod(x, dlatents_in[:, layer_idx], use_wscale=use_wscale)
+        return x
+
+    with tf.variable_scope("4x4"):
+        if const_input_layer:
+            with tf.variable_scope("Const"):
+                const = tf.get_variable("const", shape=[1, nf(1), 4, 4], initializer=tf.initializers.ones())
+                const = tf.transpose(tf.cast(const, dtype), NCHW_TO_NHWC)
+                x = epilogue(tf.tile(const, [tf.shape(dlatents_in)[0], 1, 1, 1]), 0)
+        else:
+            with tf.variable_scope("Dense"):
+                x = dense(dlatents_in[:, 0], fmaps=nf(1) * 16, gain=gain / 4, use_wscale=use_wscale)
+                x = tf.transpose(tf.reshape(x, [-1, nf(1), 4, 4]), NCHW_TO_NHWC)
+                x = epilogue(x, 0)
+        with tf.variable_scope("Conv"):
+            x = epilogue(conv2d(x, fmaps=nf(1), kernel=3, gain=gain, use_wscale=use_wscale), 1)
+
+    def block(res, x):  # res = 3..resolution_log2
+        with tf.variable_scope("%dx%d" % (2 ** res, 2 ** res)):
+            with tf.variable_scope("Conv0_up"):
+                x = upscale2d_conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale, fused_scale=fused_scale)
+                x = epilogue(blur(x), res * 2 - 4)
+            with tf.variable_scope("Conv1"):
+                x = epilogue(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale), res * 2 - 3)
+            return x
+
+    def torgb(res, x):
+        lod = resolution_log2 - res
+        with tf.variable_scope("ToRGB_lod%d" % lod):
+            return apply_bias(conv2d(x, fmaps=num_channels, kernel=1, gain=1, use_wscale=use_wscale))
+
+    if structure == "fixed":
+        for res in range(3, resolution_log2 + 1):
+            x = block(res, x)
+        images = torgb(resolution_log2, x)
+
+    elif structure == "linear":
+        images = torgb(2, x)
+        for res in range(3, resolution_log2 + 1):
+            lod = resolution_log2 - res
+            x = block(res, x)
+            newer = torgb(res, x)
+            images = upscale2d(images)
+            with tf.variable_scope("Grow_lod%d" % lod):
+                images = tflib.lerp_clip(newer, images, lod_in - lod)
+
+    else:  # recursive: evaluate only the resolutions that lod_in needs
+        def grow(x, res, lod):
+            y = block(res, x)
+            return _lazy_select(
+                lambda: upscale2d(torgb(res, y), 2 ** lod),
+                *([(lod_in < lod, lambda: grow(y, res + 1, lod - 1))] if lod > 0 else []),
+                (lod_in > lod, lambda: upscale2d(tflib.lerp(torgb(res, y), upscale2d(torgb(res - 1, x)), lod_in - lod), 2 ** lod)))
+        images = grow(x, 3, resolution_log2 - 3)
+
+    images = to_nchw(images)
+    assert images.dtype == tf.as_dtype(dtype)
+    return tf.identity(images, name="images_out")
+
+# ----------------------------------------------------------------------------
+# D_basic.
+
+
+@register_architecture
+def D_basic(
+    images_in,                          # [minibatch, channel, height, width]
+    labels_in,                          # [minibatch, label_size]
+    num_channels        = 1,
+    resolution          = 32,
+    label_size          = 0,
+    fmap_base           = 8192,
+    fmap_decay          = 1.0,
+    fmap_max            = 512,
+    nonlinearity        = "lrelu",
+    use_wscale          = True,
+    mbstd_group_size    = 4,            # group size of the minibatch stddev layer; <= 1 disables it
+    mbstd_num_features  = 1,
+    dtype               = "float32",
+    fused_scale         = "auto",
+    blur_filter         = [1, 2, 1],
+    structure           = "auto",
+    is_template_graph   = False,
+    **_kwargs):
+    """The discriminator: FromRGB, conv blocks down to 4x4, minibatch stddev, two dense layers."""
+    resolution_log2 = _resolution_log2(resolution)
+    nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
+    act, gain = _activation(nonlinearity)
+    if structure == "auto":
+        structure = "linear" if is_template_graph else "recursive"
+    assert structure in ["fixed", "linear", "recursive"]
+
+    def blur(x):
+        return blur2d(x, blur_filter) if blur_filter else x
+
+    images_in.set_shape([None, num_channels, resolution, resolution])
+    labels_in.set_shape([None, label_size])
+    images_in = to_nhwc(tf.cast(images_in, dtype))
+    labels_in = tf.cast(labels_in, dtype)
+    lod_in = tf.cast(tf.get_variable("lod", initializer=np.float32(0.0), trainable=False), dtype)
+
+    def fromrgb(x, res):  # res = 2..resolution_log2
+        with tf.variable_scope("FromRGB_lod%d" % (resolution_log2 - res)):
+            return act(apply_bias(conv2d(x, fmaps=nf(res - 1), kernel=1, gain=gain, use_wscale=use_wscale)))
+
+    def block(x, res):  # res = 2..resolution_log2
+        with tf.variable_scope("%dx%d" % (2 ** res, 2 ** res)):
+            if res >= 3:
+                with tf.variable_scope("Conv0"):
+                    x = act(apply_bias(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale)))
+                with tf.variable_scope("Conv1_down"):
+                    x = conv2d_downscale2d(blur(x), fmaps=nf(res - 2), kernel=3, gain=gain, use_wscale=use_wscale, fused_scale=fused_scale)
+                    x = act(apply_bias(x))
+                return x
+            if mbstd_group_size > 1:
+                x = minibatch_stddev_layer(x, mbstd_group_size, mbstd_num_features)
+            with tf.variable_scope("Conv"):
+                x = act(apply_bias(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale)))
+            with tf.variable_scope("Dense0"):
+                x = act(apply_bias(dense(x, fmaps=nf(res - 2), gain=gain, use_wscale=use_wscale)))
+            with tf.variable_scope("Dense1"):
+                return apply_bias(dense(x, fmaps=max(label_size, 1), gain=1, use_wscale=use_wscale))
+
+    if structure == "fixed":
+        x = fromrgb(images_in, resolution_log2)
+        for res in range(resolution_log2, 2, -1):
+            x = block(x, res)
+        scores_out = block(x, 2)
+
+    elif structure == "linear":
+        images = images_in
+        x = fromrgb(images, resolution_log2)
+        for res in range(resolution_log2, 2, -1):
+            lod = resolution_log2 - res
+            x = block(x, res)
+            images = downscale2d(images)
+            y = fromrgb(images, res - 1)
+            with tf.variable_scope("Grow_lod%d" % lod):
+                x = tflib.lerp_clip(x, y, lod_in - lod)
+        scores_out = block(x, 2)
+
+    else:  # recursive
+        def grow(res, lod):
+            def from_images():
+                return fromrgb(downscale2d(images_in, 2 ** lod), res)
+            x = _lazy_select(from_images, *([(lod_in < lod, lambda: grow(res + 1, lod - 1))] if lod > 0 else []))
+            x = block(x, res)
+            if res == 2:
+                return x
+            return _lazy_select(
+                lambda: x,
+                (lod_in > lod, lambda: tflib.lerp(x, fromrgb(downscale2d(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
+        scores_out = grow(2, resolution_log2 - 2)
+
+    if label_size:
+        with tf.variable_scope("LabelSwitch"):
+            scores_out = tf.reduce_sum(scores_out * labels_in, axis=1, keepdims=True)
+
+    assert scores_out.dtype == tf.as_dtype(dtype)
+    return tf.identity(scores_out, name="scores_out")
