@@ -356,8 +356,36 @@ def open_url(url: str, cache_dir: str = None, num_attempts: int = 10, verbose: b
 
 
 def _offline_message(url: str, cache_dir: str, err: Exception) -> str:
-    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    import requests
+    if isinstance(err, requests.ConnectionError):
+        reason = "cannot connect to %s; no network?" % urllib.parse.urlparse(url).netloc
+    elif isinstance(err, requests.HTTPError) and err.response is not None:
+        reason = "server answered HTTP %d" % err.response.status_code
+    else:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     message = "Cannot download %s (%s). Pass a local file path instead" % (url, reason)
     if cache_dir is not None:
         message += ", or place the file in '%s' as %s_<name>" % (cache_dir, hashlib.md5(url.encode("utf-8")).hexdigest())
     return message + "."
+
+
+# ----------------------------------------------------------------------------
+# Command-line tools.
+
+class UserError(Exception):
+    """Bad input from the user; command-line tools print it as one line and exit non-zero."""
+
+
+def run_command_line(main_func, *args, **kwargs) -> Any:
+    """Call main_func; turn user-facing errors into 'Error: <message>' on stderr and exit status 1."""
+    from_loader = ()
+    if "dnnlib.tflib.loader" in sys.modules:
+        from_loader = (sys.modules["dnnlib.tflib.loader"].NetworkPickleError,)
+    try:
+        return main_func(*args, **kwargs)
+    except (UserError, DownloadError) + from_loader as err:
+        print("Error: %s" % err, file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(130)

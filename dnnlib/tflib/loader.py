@@ -49,10 +49,6 @@ class SafeUnpickler(pickle.Unpickler):
         raise network.UnsafePickleError("refusing to load global '%s.%s' (not part of a network pickle)" % (module, name))
 
 
-def _describe(path_or_url: str) -> str:
-    return "'%s'" % path_or_url
-
-
 def load_network_pkl(path_or_url: Any, safe: bool = True, cache_dir: str = None) -> Any:
     """Unpickle a network pickle from a path, URL or open binary file; returns e.g. (G, D, Gs).
 
@@ -68,12 +64,12 @@ def load_network_pkl(path_or_url: Any, safe: bool = True, cache_dir: str = None)
             import config
             cache_dir = config.cache_dir
         with util.open_url(path_or_url, cache_dir=cache_dir) as f:
-            data, label = f.read(), _describe(path_or_url)
+            data, label = f.read(), "'%s'" % path_or_url
     else:
         if not os.path.isfile(path_or_url):
             raise NetworkPickleError("Cannot read '%s': no such file." % path_or_url)
         with open(path_or_url, "rb") as f:
-            data, label = f.read(), _describe(path_or_url)
+            data, label = f.read(), "'%s'" % path_or_url
     return loads_network_pkl(data, safe=safe, label=label)
 
 
@@ -89,7 +85,8 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
         raise NetworkPickleError("Cannot load %s safely: %s." % (label, str(err).rstrip("."))) from err
     except (EOFError, pickle.UnpicklingError, ValueError, KeyError, AttributeError, IndexError, TypeError) as err:
         if stream.tell() >= len(data) or isinstance(err, EOFError):
-            reason = "truncated or incomplete file (%d bytes read)" % len(data)
+            message = ("Cannot read %s: truncated file (only %d bytes). Delete it (or its copy in the cache dir) and download it again."
+                       % (label, len(data)))
         else:
-            reason = "not a valid network pickle (%s: %s)" % (type(err).__name__, str(err).splitlines()[0] if str(err) else "")
-        raise NetworkPickleError("Cannot read %s: %s. Delete it (or its copy in the cache dir) and download it again." % (label, reason)) from err
+            message = "Cannot read %s: not a valid network pickle (%s: %s)." % (label, type(err).__name__, str(err).splitlines()[0] if str(err) else "")
+        raise NetworkPickleError(message) from err

@@ -4,6 +4,7 @@ TensorFlow 2 runs here through tensorflow.compat.v1 with v2 behaviour disabled,
 which is what the original code (and every network pickle) assumes.
 """
 
+import collections.abc
 import os
 from typing import Any, Iterable, List, Union
 
@@ -123,7 +124,10 @@ def create_session(config_dict: dict = None, force_as_default: bool = False) -> 
             obj = config_proto
             for field in fields[:-1]:
                 obj = getattr(obj, field)
-            setattr(obj, fields[-1], value)
+            if isinstance(obj, collections.abc.MutableMapping) or type(obj).__name__.endswith("MapContainer"):
+                obj[fields[-1]] = value  # map fields such as device_count.CPU
+            else:
+                setattr(obj, fields[-1], value)
     session = tf.Session(config=config_proto)
     if force_as_default:
         # Entered and never exited: the session stays the default for the rest of the thread.

@@ -1,0 +1,52 @@
+"""Generate one image with a pretrained StyleGAN generator.
+
+With no arguments this does what the original script did: load NVIDIA's FFHQ
+generator (downloaded once into cache/), print its layers and write
+results/example.png for seed 5 with truncation psi 0.7.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import PIL.Image
+
+import config
+import dnnlib
+import dnnlib.tflib as tflib
+import pretrained_networks
+
+
+def generate_example(network: str = "ffhq", seed: int = 5, truncation_psi: float = 0.7, outdir: str = config.result_dir) -> str:
+    """Load the network, print its layers, generate one image and save it; returns the PNG path."""
+    tflib.init_tf()
+    _G, _D, Gs = pretrained_networks.load_networks(network)  # Gs: the long-term average of G, best for generating
+    Gs.print_layers()
+
+    rnd = np.random.RandomState(seed)
+    latents = rnd.randn(1, Gs.input_shape[1])
+    fmt = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
+    images = Gs.run(latents, None, truncation_psi=truncation_psi, randomize_noise=True, output_transform=fmt)
+
+    os.makedirs(outdir, exist_ok=True)
+    png_filename = os.path.join(outdir, "example.png")
+    image = images[0]
+    PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image, "L" if image.shape[2] == 1 else "RGB").save(png_filename)
+    print("Saved %s" % png_filename)
+    return png_filename
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Generate an image with a pretrained StyleGAN generator.")
+    parser.add_argument("--network", default="ffhq",
+                        help="preset (%s), URL or local .pkl (default: ffhq)" % ", ".join(sorted(pretrained_networks.PRESETS)))
+    parser.add_argument("--seed", type=int, default=5, help="random seed of the latent vector (default: 5)")
+    parser.add_argument("--truncation-psi", type=float, default=0.7, help="truncation strength (default: 0.7)")
+    parser.add_argument("--outdir", default=config.result_dir, help="where example.png goes (default: %s)" % config.result_dir)
+    args = parser.parse_args()
+    pretrained_networks.resolve_network(args.network)  # validate before TensorFlow starts
+    generate_example(args.network, args.seed, args.truncation_psi, args.outdir)
+
+
+if __name__ == "__main__":
+    dnnlib.util.run_command_line(main)
