@@ -3,13 +3,17 @@
 Importing dnnlib does not import TensorFlow; `import dnnlib.tflib` does.
 """
 
-from . import submission
-from .submission.run_context import RunContext
-from .submission.submit import SubmitTarget
-from .submission.submit import PathType
-from .submission.submit import SubmitConfig
-from .submission.submit import get_path_from_template
-from .submission.submit import submit_run
-from .util import EasyDict
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # set before TensorFlow loads: hides its C++ info chatter
+
+from . import submission  # noqa: E402
+from .submission.run_context import RunContext  # noqa: E402
+from .submission.submit import SubmitTarget  # noqa: E402
+from .submission.submit import PathType  # noqa: E402
+from .submission.submit import SubmitConfig  # noqa: E402
+from .submission.submit import get_path_from_template  # noqa: E402
+from .submission.submit import submit_run  # noqa: E402
+from .util import EasyDict  # noqa: E402
 
 submit_config: SubmitConfig = None  # The config of the run in progress, set only while run_wrapper runs it.

@@ -15,8 +15,7 @@ from typing import Any
 from .. import util
 from . import network
 
-_SAFE_GLOBALS = {
-    ("dnnlib.tflib.network", "Network"),
+NUMPY_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
@@ -32,6 +31,9 @@ _SAFE_GLOBALS = {
     ("builtins", "slice"),
     ("builtins", "complex"),
 }
+"""What plain data pickles (NumPy arrays in containers) need."""
+
+_SAFE_GLOBALS = NUMPY_GLOBALS | {("dnnlib.tflib.network", "Network")}
 
 
 class NetworkPickleError(IOError):
@@ -39,14 +41,18 @@ class NetworkPickleError(IOError):
 
 
 class SafeUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only the globals a network pickle needs."""
+    """Unpickler that resolves only the globals a network pickle needs (or `allowed`, e.g. NUMPY_GLOBALS)."""
+
+    def __init__(self, file, allowed=None, **kwargs):
+        super().__init__(file, **kwargs)
+        self.allowed = _SAFE_GLOBALS if allowed is None else allowed
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _SAFE_GLOBALS:
+        if (module, name) in self.allowed:
             return super().find_class(module, name)
         if module in ("numpy", "numpy.dtypes") and name.endswith("DType"):
             return super().find_class(module, name)  # NumPy 2 pickles dtypes by class, e.g. numpy.dtypes.Float32DType.
-        raise network.UnsafePickleError("refusing to load global '%s.%s' (not part of a network pickle)" % (module, name))
+        raise network.UnsafePickleError("refusing to load global '%s.%s' (not plain data or a network)" % (module, name))
 
 
 def load_network_pkl(path_or_url: Any, safe: bool = True, cache_dir: str = None) -> Any:

@@ -14,10 +14,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: h
 
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-_verbosity = tf.logging.get_verbosity()
-tf.logging.set_verbosity(tf.logging.ERROR)
+from tensorflow.python.util import deprecation  # noqa: E402
+
+deprecation._PRINT_DEPRECATION_WARNINGS = False  # TF1-style calls are deliberate here; TF's notices about them are noise.
 tf.disable_v2_behavior()  # Graph mode, ref variables, v1 control flow and shapes: what TF1 code expects.
-tf.logging.set_verbosity(_verbosity)
 
 TfExpression = Union[tf.Tensor, tf.Variable, tf.Operation]
 """A TensorFlow expression."""

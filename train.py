@@ -1,0 +1,334 @@
+"""Main entry point for training StyleGAN and ProGAN networks.
+
+Edit-and-run, as the original: pick options by (un)commenting lines in the
+blocks below, then `python train.py`. Or override the common choices without
+editing: `python train.py --config=tiny --dataset=mydataset --total-kimg=6`
+(see `python train.py -h`). Results go to results/NNNNN-<desc>/.
+"""
+
+import argparse
+import copy
+import os
+import pprint
+import sys
+
+import config
+import dnnlib
+from dnnlib import EasyDict
+from metrics import metric_base
+
+
+def _config_from_argv():
+    """The preset named by --config, read before the blocks below run (they depend on it)."""
+    for i, arg in enumerate(sys.argv[1:]):
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+        if arg == "--config" and i + 2 < len(sys.argv):
+            return sys.argv[i + 2]
+    return "sgan"
+
+
+_config_name = _config_from_argv() if __name__ == "__main__" else "sgan"
+
+# ----------------------------------------------------------------------------
+# Official training configs for StyleGAN (the original's "if 1:" block).
+
+if _config_name == "sgan":
+    # The settings every run records in config.txt; each is a plain dict of keyword arguments.
+    desc          = 'sgan'
+    train         = EasyDict(run_func_name='training.training_loop.training_loop')
+    G             = EasyDict(func_name='training.networks_stylegan.G_style')
+    D             = EasyDict(func_name='training.networks_stylegan.D_basic')
+    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    G_loss        = EasyDict(func_name='training.loss.G_logistic_nonsaturating')
+    D_loss        = EasyDict(func_name='training.loss.D_logistic_simplegp', r1_gamma=10.0)
+    dataset       = EasyDict()
+    sched         = EasyDict()
+    grid          = EasyDict(size='4k', layout='random')
+    metrics       = [metric_base.fid50k]
+    submit_config = dnnlib.SubmitConfig()
+    tf_config     = {'rnd.np_random_seed': 1000}
+
+    # Dataset.
+    desc += '-ffhq';     dataset = EasyDict(tfrecord_dir='ffhq');                 train.mirror_augment = True
+    #desc += '-ffhq512';  dataset = EasyDict(tfrecord_dir='ffhq', resolution=512); train.mirror_augment = True
+    #desc += '-ffhq256';  dataset = EasyDict(tfrecord_dir='ffhq', resolution=256); train.mirror_augment = True
+    #desc += '-celebahq'; dataset = EasyDict(tfrecord_dir='celebahq');             train.mirror_augment = True
+    #desc += '-bedroom';  dataset = EasyDict(tfrecord_dir='lsun-bedroom-full');    train.mirror_augment = False
+    #desc += '-car';      dataset = EasyDict(tfrecord_dir='lsun-car-512x384');     train.mirror_augment = False
+    #desc += '-cat';      dataset = EasyDict(tfrecord_dir='lsun-cat-full');        train.mirror_augment = False
+
+    # Number of GPUs.
+    #desc += '-1gpu'; submit_config.num_gpus = 1; sched.minibatch_base = 4; sched.minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}
+    #desc += '-2gpu'; submit_config.num_gpus = 2; sched.minibatch_base = 8; sched.minibatch_dict = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}
+    #desc += '-4gpu'; submit_config.num_gpus = 4; sched.minibatch_base = 16; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}
+    desc += '-8gpu'; submit_config.num_gpus = 8; sched.minibatch_base = 32; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}
+
+    # Default options.
+    train.total_kimg = 25000
+    sched.lod_initial_resolution = 8
+    sched.G_lrate_dict = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}
+    sched.D_lrate_dict = EasyDict(sched.G_lrate_dict)
+
+    # WGAN-GP loss for CelebA-HQ.
+    #desc += '-wgangp'; G_loss = EasyDict(func_name='training.loss.G_wgan'); D_loss = EasyDict(func_name='training.loss.D_wgan_gp'); sched.G_lrate_dict = {k: min(v, 0.002) for k, v in sched.G_lrate_dict.items()}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict)
+
+    # Table 1.
+    #desc += '-tuned-baseline'; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 0; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += '-add-mapping-and-styles'; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += '-remove-traditional-input'; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += '-add-noise-inputs'; G.style_mixing_prob = 0.0
+    #desc += '-mixing-regularization' # default
+
+    # Table 2.
+    #desc += '-mix0'; G.style_mixing_prob = 0.0
+    #desc += '-mix50'; G.style_mixing_prob = 0.5
+    #desc += '-mix90'; G.style_mixing_prob = 0.9 # default
+    #desc += '-mix100'; G.style_mixing_prob = 1.0
+
+    # Table 4.
+    #desc += '-traditional-0'; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 0; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += '-traditional-8'; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 8; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += '-stylebased-0'; G.mapping_layers = 0
+    #desc += '-stylebased-1'; G.mapping_layers = 1
+    #desc += '-stylebased-2'; G.mapping_layers = 2
+    #desc += '-stylebased-8'; G.mapping_layers = 8 # default
+
+# ----------------------------------------------------------------------------
+# Official training configs for Progressive GAN (the original's "if 0:" block).
+
+if _config_name == "pgan":
+    desc          = 'pgan'
+    train         = EasyDict(run_func_name='training.training_loop.training_loop')
+    G             = EasyDict(func_name='training.networks_progan.G_paper')
+    D             = EasyDict(func_name='training.networks_progan.D_paper')
+    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    G_loss        = EasyDict(func_name='training.loss.G_wgan')
+    D_loss        = EasyDict(func_name='training.loss.D_wgan_gp')
+    dataset       = EasyDict()
+    sched         = EasyDict()
+    grid          = EasyDict(size='1080p', layout='random')
+    metrics       = [metric_base.fid50k]
+    submit_config = dnnlib.SubmitConfig()
+    tf_config     = {'rnd.np_random_seed': 1000}
+
+    # Dataset (choose one).
+    desc += '-celebahq';            dataset = EasyDict(tfrecord_dir='celebahq'); train.mirror_augment = True
+    #desc += '-celeba';              dataset = EasyDict(tfrecord_dir='celeba'); train.mirror_augment = True
+    #desc += '-cifar10';             dataset = EasyDict(tfrecord_dir='cifar10')
+    #desc += '-cifar100';            dataset = EasyDict(tfrecord_dir='cifar100')
+    #desc += '-svhn';                dataset = EasyDict(tfrecord_dir='svhn')
+    #desc += '-mnist';               dataset = EasyDict(tfrecord_dir='mnist')
+    #desc += '-mnistrgb';            dataset = EasyDict(tfrecord_dir='mnistrgb')
+    #desc += '-syn1024rgb';          dataset = EasyDict(class_name='training.dataset.SyntheticDataset', resolution=1024, num_channels=3)
+    #desc += '-lsun-airplane';       dataset = EasyDict(tfrecord_dir='lsun-airplane-100k');       train.mirror_augment = True
+    #desc += '-lsun-bedroom';        dataset = EasyDict(tfrecord_dir='lsun-bedroom-100k');        train.mirror_augment = True
+    #desc += '-lsun-bicycle';        dataset = EasyDict(tfrecord_dir='lsun-bicycle-100k');        train.mirror_augment = True
+    #desc += '-lsun-bird';           dataset = EasyDict(tfrecord_dir='lsun-bird-100k');           train.mirror_augment = True
+    #desc += '-lsun-boat';           dataset = EasyDict(tfrecord_dir='lsun-boat-100k');           train.mirror_augment = True
+    #desc += '-lsun-bottle';         dataset = EasyDict(tfrecord_dir='lsun-bottle-100k');         train.mirror_augment = True
+    #desc += '-lsun-bridge';         dataset = EasyDict(tfrecord_dir='lsun-bridge-100k');         train.mirror_augment = True
+    #desc += '-lsun-bus';            dataset = EasyDict(tfrecord_dir='lsun-bus-100k');            train.mirror_augment = True
+    #desc += '-lsun-car';            dataset = EasyDict(tfrecord_dir='lsun-car-100k');            train.mirror_augment = True
+    #desc += '-lsun-cat';            dataset = EasyDict(tfrecord_dir='lsun-cat-100k');            train.mirror_augment = True
+    #desc += '-lsun-chair';          dataset = EasyDict(tfrecord_dir='lsun-chair-100k');          train.mirror_augment = True
+    #desc += '-lsun-churchoutdoor';  dataset = EasyDict(tfrecord_dir='lsun-churchoutdoor-100k');  train.mirror_augment = True
+    #desc += '-lsun-classroom';      dataset = EasyDict(tfrecord_dir='lsun-classroom-100k');      train.mirror_augment = True
+    #desc += '-lsun-conferenceroom'; dataset = EasyDict(tfrecord_dir='lsun-conferenceroom-100k'); train.mirror_augment = True
+    #desc += '-lsun-cow';            dataset = EasyDict(tfrecord_dir='lsun-cow-100k');            train.mirror_augment = True
+    #desc += '-lsun-diningroom';     dataset = EasyDict(tfrecord_dir='lsun-diningroom-100k');     train.mirror_augment = True
+    #desc += '-lsun-diningtable';    dataset = EasyDict(tfrecord_dir='lsun-diningtable-100k');    train.mirror_augment = True
+    #desc += '-lsun-dog';            dataset = EasyDict(tfrecord_dir='lsun-dog-100k');            train.mirror_augment = True
+    #desc += '-lsun-horse';          dataset = EasyDict(tfrecord_dir='lsun-horse-100k');          train.mirror_augment = True
+    #desc += '-lsun-kitchen';        dataset = EasyDict(tfrecord_dir='lsun-kitchen-100k');        train.mirror_augment = True
+    #desc += '-lsun-livingroom';     dataset = EasyDict(tfrecord_dir='lsun-livingroom-100k');     train.mirror_augment = True
+    #desc += '-lsun-motorbike';      dataset = EasyDict(tfrecord_dir='lsun-motorbike-100k');      train.mirror_augment = True
+    #desc += '-lsun-person';         dataset = EasyDict(tfrecord_dir='lsun-person-100k');         train.mirror_augment = True
+    #desc += '-lsun-pottedplant';    dataset = EasyDict(tfrecord_dir='lsun-pottedplant-100k');    train.mirror_augment = True
+    #desc += '-lsun-restaurant';     dataset = EasyDict(tfrecord_dir='lsun-restaurant-100k');     train.mirror_augment = True
+    #desc += '-lsun-sheep';          dataset = EasyDict(tfrecord_dir='lsun-sheep-100k');          train.mirror_augment = True
+    #desc += '-lsun-sofa';           dataset = EasyDict(tfrecord_dir='lsun-sofa-100k');           train.mirror_augment = True
+    #desc += '-lsun-tower';          dataset = EasyDict(tfrecord_dir='lsun-tower-100k');          train.mirror_augment = True
+    #desc += '-lsun-train';          dataset = EasyDict(tfrecord_dir='lsun-train-100k');          train.mirror_augment = True
+    #desc += '-lsun-tvmonitor';      dataset = EasyDict(tfrecord_dir='lsun-tvmonitor-100k');      train.mirror_augment = True
+
+    # Conditioning & snapshot options.
+    #desc += '-cond'; dataset.max_label_size = 'full' # conditioned on full label
+    #desc += '-cond1'; dataset.max_label_size = 1 # conditioned on first component of the label
+    #desc += '-g4k'; grid.size = '4k'
+    #desc += '-grpc'; grid.layout = 'row_per_class'
+
+    # Config presets (choose one).
+    #desc += '-preset-v1-1gpu'; submit_config.num_gpus = 1; D.mbstd_group_size = 16; sched.minibatch_base = 16; sched.minibatch_dict = {256: 14, 512: 6, 1024: 3}; sched.lod_training_kimg = 800; sched.lod_transition_kimg = 800; train.total_kimg = 19000
+    desc += '-preset-v2-1gpu'; submit_config.num_gpus = 1; sched.minibatch_base = 4; sched.minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}; sched.G_lrate_dict = {1024: 0.0015}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+    #desc += '-preset-v2-2gpus'; submit_config.num_gpus = 2; sched.minibatch_base = 8; sched.minibatch_dict = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}; sched.G_lrate_dict = {512: 0.0015, 1024: 0.002}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+    #desc += '-preset-v2-4gpus'; submit_config.num_gpus = 4; sched.minibatch_base = 16; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}; sched.G_lrate_dict = {256: 0.0015, 512: 0.002, 1024: 0.003}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+    #desc += '-preset-v2-8gpus'; submit_config.num_gpus = 8; sched.minibatch_base = 32; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}; sched.G_lrate_dict = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+
+    # Numerical precision (choose one).
+    desc += '-fp32'; sched.max_minibatch_per_gpu = {256: 16, 512: 8, 1024: 4}
+    #desc += '-fp16'; G.dtype = 'float16'; D.dtype = 'float16'; G.pixelnorm_epsilon=1e-4; G_opt.use_loss_scaling = True; D_opt.use_loss_scaling = True; sched.max_minibatch_per_gpu = {512: 16, 1024: 8}
+
+    # Disable individual features.
+    #desc += '-nogrowing'; sched.lod_initial_resolution = 1024; sched.lod_training_kimg = 0; sched.lod_transition_kimg = 0; train.total_kimg = 10000
+    #desc += '-nopixelnorm'; G.use_pixelnorm = False
+    #desc += '-nowscale'; G.use_wscale = False; D.use_wscale = False
+    #desc += '-noleakyrelu'; G.use_leakyrelu = False
+    #desc += '-nosmoothing'; train.G_smoothing_kimg = 0.0
+    #desc += '-norepeat'; train.minibatch_repeats = 1
+    #desc += '-noreset'; train.reset_opt_for_new_lod = False
+
+    # Special modes.
+    #desc += '-BENCHMARK'; sched.lod_initial_resolution = 4; sched.lod_training_kimg = 3; sched.lod_transition_kimg = 3; train.total_kimg = (8*2+1)*3; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1000; train.network_snapshot_ticks = 1000
+    #desc += '-BENCHMARK0'; sched.lod_initial_resolution = 1024; train.total_kimg = 10; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1000; train.network_snapshot_ticks = 1000
+    #desc += '-VERBOSE'; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1; train.network_snapshot_ticks = 100
+    #desc += '-GRAPH'; train.save_tf_graph = True
+    #desc += '-HIST'; train.save_weight_histograms = True
+
+# ----------------------------------------------------------------------------
+# Ours: a tiny StyleGAN for CPU smoke runs. Progressive growing 4x4 -> 8x8 -> 16x16 ... within minutes.
+
+if _config_name == "tiny":
+    desc          = 'tiny'
+    train         = EasyDict(run_func_name='training.training_loop.training_loop', total_kimg=6, image_snapshot_ticks=1, network_snapshot_ticks=2)
+    G             = EasyDict(func_name='training.networks_stylegan.G_style', fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2)
+    D             = EasyDict(func_name='training.networks_stylegan.D_basic', fmap_base=128, fmap_max=32)
+    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    G_loss        = EasyDict(func_name='training.loss.G_logistic_nonsaturating')
+    D_loss        = EasyDict(func_name='training.loss.D_logistic_simplegp', r1_gamma=10.0)
+    dataset       = EasyDict(tfrecord_dir='tiny')
+    sched         = EasyDict(lod_initial_resolution=4, lod_training_kimg=1, lod_transition_kimg=1, minibatch_base=16, tick_kimg_base=1, tick_kimg_dict={})
+    grid          = EasyDict(size='1080p', layout='random')
+    metrics       = []
+    submit_config = dnnlib.SubmitConfig()
+    tf_config     = {'rnd.np_random_seed': 1000}
+
+# Ours: the class-conditional 32x32 StyleGAN behind networks/stylegan-fashion-mnist-32x32.pkl (see its model card).
+
+if _config_name == "fashion32":
+    desc          = 'sgan-fashion32'
+    train         = EasyDict(run_func_name='training.training_loop.training_loop', total_kimg=600, mirror_augment=False, network_snapshot_ticks=2)
+    G             = EasyDict(func_name='training.networks_stylegan.G_style', fmap_base=512, fmap_max=64, latent_size=64, dlatent_size=64, mapping_fmaps=64, mapping_layers=4)
+    D             = EasyDict(func_name='training.networks_stylegan.D_basic', fmap_base=512, fmap_max=64)
+    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+    G_loss        = EasyDict(func_name='training.loss.G_logistic_nonsaturating')
+    D_loss        = EasyDict(func_name='training.loss.D_logistic_simplegp', r1_gamma=1.0)
+    dataset       = EasyDict(tfrecord_dir='fashion-mnist', max_label_size='full')
+    sched         = EasyDict(lod_initial_resolution=8, lod_training_kimg=30, lod_transition_kimg=30, minibatch_base=32, G_lrate_base=0.002, D_lrate_base=0.002, tick_kimg_base=10, tick_kimg_dict={})
+    grid          = EasyDict(size='1080p', layout='row_per_class')
+    metrics       = []
+    submit_config = dnnlib.SubmitConfig()
+    tf_config     = {'rnd.np_random_seed': 1000}
+
+# ----------------------------------------------------------------------------
+# Command line (ours): override the common choices without editing the blocks above.
+
+_PRESETS = ("sgan", "pgan", "tiny", "fashion32")
+_GPU_LINES = {  # num_gpus -> (desc suffix, minibatch_base, minibatch_dict) of the blocks' GPU lines
+    "sgan": {1: ("-1gpu", 4, {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}),
+             2: ("-2gpu", 8, {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}),
+             4: ("-4gpu", 16, {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}),
+             8: ("-8gpu", 32, {4: 512, 8: 256, 16: 128, 32: 64, 64: 32})},
+    "pgan": {1: ("-preset-v2-1gpu", 4, {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}),
+             2: ("-preset-v2-2gpus", 8, {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}),
+             4: ("-preset-v2-4gpus", 16, {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}),
+             8: ("-preset-v2-8gpus", 32, {4: 512, 8: 256, 16: 128, 32: 64, 64: 32})},
+}
+
+
+def _parse_args():
+    parser = argparse.ArgumentParser(description="Train StyleGAN or ProGAN. Without options this runs the blocks of train.py as edited.")
+    parser.add_argument("--config", default="sgan", choices=_PRESETS, help="preset block: sgan (default), pgan, tiny (CPU smoke run), fashion32")
+    parser.add_argument("--dataset", help="dataset directory name inside --data-dir (tfrecord_dir)")
+    parser.add_argument("--data-dir", help="where datasets live (default: %s)" % config.data_dir)
+    parser.add_argument("--result-dir", help="where run dirs are created (default: %s)" % config.result_dir)
+    parser.add_argument("--num-gpus", type=int, help="number of GPUs (towers); picks that GPU line's minibatch sizes")
+    parser.add_argument("--total-kimg", type=float, help="length of training in thousands of images")
+    parser.add_argument("--resolution", type=int, help="train at this resolution (dataset must have it)")
+    parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="random horizontal flips (1) or not (0)")
+    parser.add_argument("--resume", help="continue from a run id, run dir or network pkl (kimg and time are restored)")
+    parser.add_argument("--metrics", help="comma-separated metrics evaluated at snapshots (e.g. fid50k), or 'none'")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
+    return parser.parse_args()
+
+
+def _apply_overrides(args):
+    """Apply command-line choices to the module-level settings, so config.txt records what actually ran."""
+    global desc, metrics
+    if args.data_dir is not None:
+        config.data_dir = args.data_dir
+    if args.result_dir is not None:
+        config.result_dir = args.result_dir
+    if args.dataset is not None:
+        old_name = dataset.get("tfrecord_dir")
+        dataset.tfrecord_dir = args.dataset
+        desc = desc.replace("-" + old_name, "-" + args.dataset) if old_name and ("-" + old_name) in desc else desc + "-" + args.dataset
+    if args.resolution is not None:
+        dataset.resolution = args.resolution
+    if args.mirror_augment is not None:
+        train.mirror_augment = bool(args.mirror_augment)
+    if args.total_kimg is not None:
+        train.total_kimg = args.total_kimg
+    if args.num_gpus is not None:
+        lines = _GPU_LINES.get(_config_name)
+        if lines is not None:
+            if args.num_gpus not in lines:
+                raise dnnlib.util.UserError("--num-gpus must be one of %s for --config=%s." % (sorted(lines), _config_name))
+            for suffix, _base, _dict in lines.values():
+                desc = desc.replace(suffix, "")
+            suffix, sched.minibatch_base, sched.minibatch_dict = lines[args.num_gpus]
+            desc += suffix
+        submit_config.num_gpus = args.num_gpus
+    if args.resume is not None:
+        train.resume_run_id = args.resume
+    if args.metrics is not None:
+        names = [] if args.metrics.strip().lower() == "none" else [n.strip() for n in args.metrics.split(",") if n.strip()]
+        unknown = [n for n in names if not isinstance(getattr(metric_base, n, None), dict)]
+        if unknown:
+            raise dnnlib.util.UserError("Unknown metric '%s'; choose from fid50k, ppl_zfull, ppl_wfull, ppl_zend, ppl_wend, ls, dummy." % unknown[0])
+        metrics = [getattr(metric_base, n) for n in names]
+
+
+def _check_inputs():
+    """Refuse missing datasets and resume targets before any work starts."""
+    if dataset.get("class_name", "training.dataset.TFRecordDataset") == "training.dataset.TFRecordDataset":
+        path = os.path.join(config.data_dir, dataset.tfrecord_dir)
+        if not os.path.isdir(path):
+            raise dnnlib.util.UserError("Dataset '%s' not found (looked in %s). Create it with dataset_tool.py, or pass --dataset/--data-dir." % (dataset.tfrecord_dir, path))
+    if train.get("resume_run_id") is not None:
+        from training import misc
+        try:
+            misc.locate_network_pkl(train.resume_run_id, train.get("resume_snapshot"))
+        except IOError:
+            raise dnnlib.util.UserError("Cannot find a network pickle to resume from '%s'." % train.resume_run_id)
+
+
+def main():
+    args = _parse_args() if __name__ == "__main__" else None
+    if args is not None:
+        _apply_overrides(args)
+    sys.modules["train"] = sys.modules[__name__]  # the training loop imports `train` for config.txt: this module, as resolved
+
+    kwargs = EasyDict(train)
+    kwargs.update(G_args=G, D_args=D, G_opt_args=G_opt, D_opt_args=D_opt, G_loss_args=G_loss, D_loss_args=D_loss)
+    kwargs.update(dataset_args=dataset, sched_args=sched, grid_args=grid, metric_arg_list=metrics, tf_config=tf_config)
+    kwargs.submit_config = copy.deepcopy(submit_config)
+    kwargs.submit_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(config.result_dir)
+    kwargs.submit_config.run_dir_ignore += config.run_dir_ignore
+    kwargs.submit_config.run_desc = desc
+
+    if args is not None and args.dry_run:
+        print("Run dir: %s/NNNNN-%s" % (config.result_dir, desc))
+        pprint.pprint({k: v for k, v in kwargs.items() if k != "submit_config"}, indent=4, width=120)
+        print("num_gpus: %d, data_dir: %s" % (kwargs.submit_config.num_gpus, config.data_dir))
+        return
+    _check_inputs()
+    dnnlib.submit_run(**kwargs)
+
+
+if __name__ == "__main__":
+    dnnlib.util.run_command_line(main)
