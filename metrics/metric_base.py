@@ -107,6 +107,35 @@ class MetricBase:
             yield Gs.run(latents, None, output_transform=fmt, is_validation=True, num_gpus=num_gpus, assume_frozen=True)
 
 
+def load_aux_network(spec, description):
+    """An auxiliary network (feature extractor, LPIPS, classifier) from a URL, a local pickle, or 'module.function'.
+
+    URLs and pickles are NVIDIA's trusted files whose TF1 source runs through
+    the compatibility layer (safe=False); a function name builds a stand-in.
+    """
+    if dnnlib.util.is_url(spec) or os.path.isfile(spec):
+        try:
+            return misc.load_pkl(spec, safe=False)
+        except dnnlib.util.DownloadError as err:
+            raise dnnlib.util.UserError("%s is unavailable: %s" % (description, err))
+    try:
+        return dnnlib.util.call_func_by_name(func_name=spec)
+    except ImportError:
+        raise dnnlib.util.UserError("%s: '%s' is neither a URL, an existing file, nor a function name." % (description, spec))
+
+
+class Progress:
+    """'<label> done/total ETA ...' on one refreshed line, for long evaluations."""
+
+    def __init__(self, label, total):
+        self.label, self.total, self.start = label, total, time.time()
+
+    def update(self, done):
+        elapsed = time.time() - self.start
+        eta = dnnlib.util.format_time(elapsed / done * (self.total - done)) if done else "?"
+        print("\r%s %d / %d  ETA %s  " % (self.label, done, self.total, eta), end="" if done < self.total else "\n", flush=True)
+
+
 class MetricGroup:
     """Several metrics run one after another on the same pickle."""
 

@@ -70,6 +70,7 @@ def test_loads_official_format_safely(session):
 def test_our_pickles_load_safely(session):
     G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=1, resolution=8,
                       fmap_base=32, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
-    restored = loads_network_pkl(pickle.dumps(G))
     latents = np.random.RandomState(0).randn(2, 8)
-    np.testing.assert_allclose(restored.run(latents, None, randomize_noise=False), G.run(latents, None, randomize_noise=False), atol=1e-6)
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        restored = loads_network_pkl(pickle.dumps(G, protocol=protocol))
+        np.testing.assert_allclose(restored.run(latents, None, randomize_noise=False), G.run(latents, None, randomize_noise=False), atol=1e-6)

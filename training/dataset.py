@@ -145,7 +145,7 @@ class TFRecordDataset:
         missing = [lod for lod in range(self.resolution_log2 - 1) if lod not in lods]
         if missing:
             raise DatasetError("'%s' lacks the %s resolution files needed for resolution %d." % (
-                self.tfrecord_dir, ", ".join("%dx%d" % ((self.resolution >> lod),) * 2 for lod in missing), self.resolution))
+                self.tfrecord_dir, ", ".join("%dx%d" % (self.resolution >> lod, self.resolution >> lod) for lod in missing), self.resolution))
         return files, shapes, lods
 
     def _load_labels(self, max_label_size):

@@ -20,6 +20,8 @@ NUMPY_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),   # arrays in pickle protocol 5 (what save_pkl writes)
+    ("numpy._core.numeric", "_frombuffer"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
     ("collections", "OrderedDict"),
@@ -30,6 +32,7 @@ NUMPY_GLOBALS = {
     ("builtins", "range"),
     ("builtins", "slice"),
     ("builtins", "complex"),
+    ("_codecs", "encode"),  # bytes in pickle protocol 2
 }
 """What plain data pickles (NumPy arrays in containers) need."""
 

@@ -60,7 +60,7 @@ class Optimizer:
             self._grad_shapes = shapes
         assert shapes == self._grad_shapes, "every register_gradients() call must use variables of the same shapes"
         dev = loss.device
-        assert all(var.device == dev for var in trainable_vars), "loss and variables must live on the same device"
+        assert all(var.device == dev for var in trainable_vars), "loss (%r) and variables (%r) must be on one device" % (dev, trainable_vars[0].device)
 
         with tf.name_scope(self.id + "_grad"), tf.device(dev):
             if dev not in self._dev_opt:

@@ -1,0 +1,112 @@
+"""training/dataset.py: TFRecordDataset and SyntheticDataset reading what dataset_tool writes (and the original's format)."""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import dataset_tool
+from training import dataset
+
+
+def write_dataset(path, images, labels=None, compress=False):
+    with dataset_tool.TFRecordExporter(str(path), len(images), print_progress=False, compress=compress) as tfr:
+        for img in images:
+            tfr.add_image(img)
+        if labels is not None:
+            tfr.add_labels(labels)
+
+
+@pytest.fixture
+def images():
+    rnd = np.random.RandomState(0)
+    return rnd.randint(0, 256, size=[10, 3, 16, 16]).astype(np.uint8)
+
+
+def test_minibatches_at_each_lod(session, tmp_path, images):
+    labels = np.eye(5, dtype=np.float32)[np.arange(10) % 5]
+    write_dataset(tmp_path / "ds", images, labels)
+    dset = dataset.load_dataset(tfrecord_dir="ds", data_dir=str(tmp_path), max_label_size="full", shuffle_mb=0)
+    assert dset.shape == [3, 16, 16] and dset.resolution_log2 == 4 and dset.label_size == 5 and dset.label_dtype == "float32"
+    x, y = dset.get_minibatch_np(4)
+    assert x.dtype == np.uint8 and x.shape == (4, 3, 16, 16)
+    np.testing.assert_array_equal(x, images[:4])          # no shuffling: file order
+    np.testing.assert_array_equal(y, labels[:4])          # labels line up with images
+    for lod, size in [(1, 8), (2, 4)]:
+        x, y = dset.get_minibatch_np(3, lod=lod)
+        assert x.shape == (3, 3, size, size) and y.shape == (3, 5)
+        assert x.min() >= 0 and x.max() <= 255
+    assert dset.get_random_labels_np(6).shape == (6, 5)
+    assert tf.get_default_session().run(dset.get_random_labels_tf(2)).shape == (2, 5)
+
+
+def test_label_options_and_gzip(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images, np.arange(30, dtype=np.float32).reshape(10, 3), compress=True)
+    unlabeled = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0)
+    assert unlabeled.label_size == 0
+    x, y = unlabeled.get_minibatch_np(2)
+    np.testing.assert_array_equal(x, images[:2])
+    assert y.shape == (2, 0)
+    first_column = dataset.TFRecordDataset(str(tmp_path / "ds"), max_label_size=1, shuffle_mb=0)
+    assert first_column.label_size == 1
+    np.testing.assert_array_equal(first_column.get_minibatch_np(2)[1], [[0.0], [3.0]])
+
+
+def test_reads_records_in_either_field_order(session, tmp_path, images):
+    """The original's records may serialize 'data' before 'shape'; the reader must not care."""
+    write_dataset(tmp_path / "ds", images)
+    for path in glob.glob(str(tmp_path / "ds" / "*.tfrecords")):
+        records = list(tf.io.tf_record_iterator(path))
+        with tf.io.TFRecordWriter(path) as writer:
+            for record in records:
+                example = tf.train.Example.FromString(record)
+                writer.write(example.SerializeToString(deterministic=True))
+    x, _ = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0).get_minibatch_np(10)
+    np.testing.assert_array_equal(x, images)
+
+
+def test_shuffle_and_repeat(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images)
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=1, prefetch_mb=1)
+    seen = np.concatenate([dset.get_minibatch_np(4)[0] for _ in range(5)])  # 20 > 10 images: repeats
+    assert seen.shape[0] == 20
+    assert {img.tobytes() for img in seen} == {img.tobytes() for img in images}
+
+
+def test_configure_restarts_stream_only_on_change(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images)
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0, repeat=False)
+    np.testing.assert_array_equal(dset.get_minibatch_np(2)[0], images[:2])
+    np.testing.assert_array_equal(dset.get_minibatch_np(2)[0], images[2:4])
+    np.testing.assert_array_equal(dset.get_minibatch_np(3)[0], images[:3])
+    with pytest.raises(tf.errors.OutOfRangeError):
+        for _ in range(5):
+            dset.get_minibatch_np(3)
+
+
+def test_bad_dataset_dirs(session, tmp_path, images):
+    with pytest.raises(dataset.DatasetError, match="does not exist"):
+        dataset.TFRecordDataset(str(tmp_path / "missing"))
+    os.makedirs(tmp_path / "empty")
+    with pytest.raises(dataset.DatasetError, match="No .tfrecords"):
+        dataset.TFRecordDataset(str(tmp_path / "empty"))
+    write_dataset(tmp_path / "ds", images)
+    os.remove(glob.glob(str(tmp_path / "ds" / "*-r03.tfrecords"))[0])
+    with pytest.raises(dataset.DatasetError, match="8x8"):
+        dataset.TFRecordDataset(str(tmp_path / "ds"))
+
+
+def test_lower_resolution_from_full_dataset(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images)
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), resolution=8, shuffle_mb=0)
+    assert dset.shape == [3, 8, 8]
+    assert dset.get_minibatch_np(2)[0].shape == (2, 3, 8, 8)
+
+
+def test_synthetic_dataset(session):
+    dset = dataset.load_dataset(class_name="training.dataset.SyntheticDataset", resolution=16, num_channels=1, label_size=2)
+    x, y = dset.get_minibatch_np(3, lod=1)
+    assert x.shape == (3, 1, 8, 8) and x.dtype == np.uint8 and y.shape == (3, 2)
+    assert dset.get_random_labels_np(4).shape == (4, 2)

@@ -1,0 +1,128 @@
+"""The training loop end to end: dataset -> train.py --config=tiny, abort and resume, towers on CPU."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import PIL.Image
+import pytest
+import tensorflow.compat.v1 as tf
+
+import dnnlib
+import dnnlib.tflib as tflib
+from conftest import REPO_ROOT, run_python
+from training import dataset, training_loop
+
+TICK_LINE = re.compile(r"^tick (\d+) +kimg ([\d.]+) +lod ([\d.]+) +minibatch (\d+) +time .+ sec/tick [\d.]+ +sec/kimg [\d.]+ +maintenance [\d.-]+ +gpumem [\d.]+ $")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    images = root / "images"
+    os.makedirs(images)
+    rnd = np.random.RandomState(0)
+    for i in range(24):
+        PIL.Image.fromarray(rnd.randint(0, 256, size=[16, 16, 3]).astype(np.uint8)).save(images / ("%02d.png" % i))
+    result = run_python(["dataset_tool.py", "create_from_images", str(root / "datasets" / "toy"), str(images)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def tick_lines(run_dir):
+    lines = [line.rstrip("\n") for line in open(os.path.join(run_dir, "log.txt")) if line.startswith("tick ")]
+    for line in lines:
+        assert TICK_LINE.match(line), repr(line)
+    return [TICK_LINE.match(line).groups() for line in lines]
+
+
+def train_args(data_dir, results, *extra):
+    return ["train.py", "--config=tiny", "--dataset=toy", "--data-dir", str(data_dir / "datasets"), "--result-dir", str(results)] + list(extra)
+
+
+@pytest.mark.slow
+def test_tiny_run_grows_and_writes_run_dir(data_dir, tmp_path):
+    result = run_python(train_args(data_dir, tmp_path, "--total-kimg=3"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_dir = tmp_path / "00000-tiny-toy"
+    ticks = tick_lines(run_dir)
+    lods = [float(t[2]) for t in ticks]
+    assert lods[0] == 2.0 and min(lods) <= 1.0  # 4x4 -> 8x8 for a 16x16 dataset
+    for name in ["reals.png", "fakes000000.png", "network-final.pkl", "network-snapshot-000001.pkl", "config.txt", "_finished.txt"]:
+        assert (run_dir / name).exists(), name
+    assert glob.glob(str(run_dir / "events.out.tfevents.*"))
+    tags = set()
+    for event in tf.train.summary_iterator(glob.glob(str(run_dir / "events.out.tfevents.*"))[0]):
+        for value in event.summary.value:
+            tags.add(value.tag)
+            if value.tag.startswith("Loss/"):
+                assert np.isfinite(value.simple_value), value.tag
+    assert {"Loss/scores/real", "Loss/r1_penalty", "Progress/lod", "TrainG/learning_rate", "Timing/sec_per_kimg"} <= tags
+    assert "'tfrecord_dir': 'toy'" in (run_dir / "config.txt").read_text()
+
+
+@pytest.mark.slow
+def test_abort_then_resume_continues(data_dir, tmp_path):
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen([sys.executable] + train_args(data_dir, tmp_path, "--total-kimg=20"), cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_dir = tmp_path / "00000-tiny-toy"
+    deadline = time.time() + 600
+    while not glob.glob(str(run_dir / "network-snapshot-*.pkl")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(1)
+    (run_dir / "abort.txt").write_text("")
+    assert proc.wait(timeout=600) == 0
+    first_ticks = tick_lines(run_dir)
+    stop_kimg = float(first_ticks[-1][1])
+    assert stop_kimg < 20 and (run_dir / "network-final.pkl").exists()
+    snapshots = {p: os.path.getmtime(p) for p in glob.glob(str(run_dir / "network-*.pkl"))}
+
+    result = run_python(train_args(data_dir, tmp_path, "--resume", str(run_dir), "--total-kimg=%g" % (stop_kimg + 2)))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    resumed = tmp_path / "00001-tiny-toy"
+    log = (resumed / "log.txt").read_text()
+    assert 'Resuming from "%s" at %.1f kimg' % (run_dir / "network-final.pkl", stop_kimg) in log
+    ticks = tick_lines(resumed)
+    assert float(ticks[0][1]) > stop_kimg
+    assert float(ticks[0][2]) <= float(first_ticks[-1][2])  # lod continues from where it was, never back to 4x4
+    assert (resumed / ("fakes%06d.png" % int(stop_kimg))).exists()
+    assert {p: os.path.getmtime(p) for p in glob.glob(str(run_dir / "network-*.pkl"))} == snapshots
+
+
+def make_G_and_D(kwargs):
+    G = tflib.Network("G", func_name="training.networks_stylegan.G_style", latent_size=8, dlatent_size=8, mapping_layers=1, mapping_fmaps=8, **kwargs)
+    D = tflib.Network("D", func_name="training.networks_stylegan.D_basic", mbstd_group_size=1, **kwargs)
+    return G, D
+
+
+def one_sgd_step(num_gpus, data_path, weights):
+    """D's weights after one plain-SGD step on the same 8 reals, with the minibatch split over num_gpus towers."""
+    with tf.Graph().as_default(), tflib.create_session({"rnd.tf_random_seed": 1}).as_default():
+        training_set = dataset.TFRecordDataset(data_path, shuffle_mb=0)
+        kwargs = dict(num_channels=3, resolution=16, fmap_base=32, fmap_max=8)
+        with tf.device("/gpu:0"):  # where the training loop builds tower 0
+            G, D = make_G_and_D(kwargs)
+        tflib.set_vars({D.vars[name]: value for name, value in weights.items()})
+        Gs = G.clone("Gs")
+        opt_args = dict(tf_optimizer="tf.train.GradientDescentOptimizer")
+        inputs, _G_opt, _D_opt, _G_op, D_op, _Gs_op = training_loop._build_training_graph(
+            G, D, Gs, training_set, num_gpus, 10.0, opt_args, opt_args,
+            dict(func_name="tests.toy_losses.G_fixed"), dict(func_name="tests.toy_losses.D_reals_only"), False, [-1, 1])
+        training_set.configure(8 // num_gpus, 0)
+        tflib.run(D_op, {inputs.lod_in: 0.0, inputs.lrate_in: 0.1, inputs.minibatch_in: 8})
+        return {name: tflib.run(var) for name, var in D.trainables.items()}
+
+
+def test_two_towers_match_one(session, data_dir):
+    reference = tflib.Network("D", func_name="training.networks_stylegan.D_basic", num_channels=3, resolution=16, fmap_base=32, fmap_max=8, mbstd_group_size=1)
+    start = {name: tflib.run(var) for name, var in reference.trainables.items()}
+    path = str(data_dir / "datasets" / "toy")
+    one = one_sgd_step(1, path, start)
+    two = one_sgd_step(2, path, start)
+    assert any(not np.allclose(one[name], start[name]) for name in one)
+    for name in one:
+        np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-6, err_msg=name)
