@@ -1,7 +1,9 @@
 """Reproduce the figures of the StyleGAN paper (figure02 ... figure12) from pretrained generators.
 
 With no arguments every figure is drawn from NVIDIA's networks, as in the
-original. `--network ffhq=PATH` (or bedrooms=, cars=, cats=) substitutes a
+original. `--demo` draws figures 3, 4, 5 and 8 from the bundled Fashion-MNIST
+network (class-conditional: classes follow the seeds, one truncation row per
+class). `--network ffhq=PATH` (or bedrooms=, cars=, cats=) substitutes a
 local pickle or URL; figures then follow the network's own resolution, so
 they also work on small networks (geometry is scaled from the official
 1024/512/256 layouts and is identical at those resolutions).
@@ -48,6 +50,11 @@ def _seed_latents(Gs, seeds):
     return np.stack([np.random.RandomState(seed).randn(Gs.input_shape[1]) for seed in seeds])
 
 
+def _labels(Gs, classes):
+    """None for unconditional networks (as the original passes); else one-hot labels, class = value mod classes."""
+    return pretrained_networks.one_hot_labels(Gs, list(classes)) if Gs.input_shapes[1][1] > 0 else None
+
+
 def _num_layers(Gs):
     return Gs.components.synthesis.input_shape[1]
 
@@ -63,7 +70,7 @@ def _clip_range(r, num_layers):
 def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch, rows, lods, seed):
     print(png)
     latents = np.random.RandomState(seed).randn(sum(rows * 2 ** lod for lod in lods), Gs.input_shape[1])
-    images = Gs.run(latents, None, **synthesis_kwargs)  # default truncation: psi 0.7, cutoff 8
+    images = Gs.run(latents, _labels(Gs, range(len(latents))), **synthesis_kwargs)  # default truncation: psi 0.7, cutoff 8
 
     canvas = PIL.Image.new("RGB", (sum(cw // 2 ** lod for lod in lods), ch * rows), "white")
     image_iter = iter(list(images))
@@ -82,8 +89,8 @@ def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch, rows, lods, seed):
 
 def draw_style_mixing_figure(png, Gs, w, h, src_seeds, dst_seeds, style_ranges):
     print(png)
-    src_dlatents = Gs.components.mapping.run(_seed_latents(Gs, src_seeds), None)  # [seed, layer, component]
-    dst_dlatents = Gs.components.mapping.run(_seed_latents(Gs, dst_seeds), None)
+    src_dlatents = Gs.components.mapping.run(_seed_latents(Gs, src_seeds), _labels(Gs, src_seeds))  # [seed, layer, component]
+    dst_dlatents = Gs.components.mapping.run(_seed_latents(Gs, dst_seeds), _labels(Gs, dst_seeds))
     src_images = Gs.components.synthesis.run(src_dlatents, randomize_noise=False, **synthesis_kwargs)
     dst_images = Gs.components.synthesis.run(dst_dlatents, randomize_noise=False, **synthesis_kwargs)
 
@@ -110,7 +117,7 @@ def draw_noise_detail_figure(png, Gs, w, h, num_samples, seeds):
     crop = tuple(int(round(v * scale)) for v in (650, 180, 906, 436))
     for row, seed in enumerate(seeds):
         latents = np.stack([np.random.RandomState(seed).randn(Gs.input_shape[1])] * num_samples)
-        images = Gs.run(latents, None, truncation_psi=1, **synthesis_kwargs)
+        images = Gs.run(latents, _labels(Gs, [seed] * num_samples), truncation_psi=1, **synthesis_kwargs)
         canvas.paste(_image(images[0]), (0, row * h))
         for i in range(4):
             detail = _image(images[i + 1]).crop(crop).resize((w // 2, h // 2), PIL.Image.NEAREST)
@@ -133,7 +140,7 @@ def draw_noise_components_figure(png, Gs, w, h, seeds, noise_ranges, flips):
     all_images = []
     for noise_range in noise_ranges:
         tflib.set_vars({var: value * (1 if i in noise_range else 0) for i, (var, value) in enumerate(noise_pairs)})
-        range_images = Gsc.run(latents, None, truncation_psi=1, randomize_noise=False, **synthesis_kwargs)
+        range_images = Gsc.run(latents, _labels(Gs, seeds), truncation_psi=1, randomize_noise=False, **synthesis_kwargs)
         range_images[flips, :, :] = range_images[flips, :, ::-1]
         all_images.append(list(range_images))
 
@@ -151,7 +158,7 @@ def draw_noise_components_figure(png, Gs, w, h, seeds, noise_ranges, flips):
 
 def draw_truncation_trick_figure(png, Gs, w, h, seeds, psis):
     print(png)
-    dlatents = Gs.components.mapping.run(_seed_latents(Gs, seeds), None)  # [seed, layer, component]
+    dlatents = Gs.components.mapping.run(_seed_latents(Gs, seeds), _labels(Gs, seeds))  # [seed, layer, component]
     dlatent_avg = Gs.get_var("dlatent_avg")  # [component]
 
     canvas = PIL.Image.new("RGB", (w * len(psis), h * len(seeds)), "white")
@@ -197,7 +204,9 @@ def figure_jobs(outdir):
                                      noise_ranges=[_clip_range(r, _num_layers(Gs)) for r in ranges], flips=[1])
 
     def truncation(Gs):
-        draw_truncation_trick_figure(path("figure08-truncation-trick.png"), Gs, *size(Gs), seeds=[91, 388], psis=[1, 0.7, 0.5, 0, -0.5, -1])
+        label_size = Gs.input_shapes[1][1]
+        seeds = list(range(label_size)) if label_size > 0 else [91, 388]  # class-conditional: a row per class
+        draw_truncation_trick_figure(path("figure08-truncation-trick.png"), Gs, *size(Gs), seeds=seeds, psis=[1, 0.7, 0.5, 0, -0.5, -1])
 
     return [
         (2, "ffhq", uncurated("figure02-uncurated-ffhq.png", 1024, 0, 0, 1024, 1024, 3, [0, 1, 2, 2, 3, 3], 5)),
@@ -230,7 +239,11 @@ def main():
     parser.add_argument("--figures", default=None,
                         help="comma-separated figure numbers (default: all, or those whose networks --network names)")
     parser.add_argument("--outdir", default=config.result_dir, help="output directory (default: %s)" % config.result_dir)
+    parser.add_argument("--demo", action="store_true", help="figures 3, 4, 5 and 8 from the bundled Fashion-MNIST network (offline)")
     args = parser.parse_args()
+    if args.demo:
+        args.network = ["ffhq=demo"] + args.network
+        args.figures = args.figures or "3,4,5,8"
 
     networks = dict(ffhq=url_ffhq, bedrooms=url_bedrooms, cars=url_cars, cats=url_cats)
     overrides = parse_network_overrides(args.network)

@@ -1,7 +1,8 @@
 """Generate one image with a pretrained StyleGAN generator.
 
-With no arguments this does what the original script did: load NVIDIA's FFHQ
-generator (downloaded once into cache/), print its layers and write
+With no arguments it uses the bundled Fashion-MNIST generator (offline, in
+seconds). `--network ffhq` does what the original script did: download
+NVIDIA's FFHQ generator once into cache/, print its layers and write
 results/example.png for seed 5 with truncation psi 0.7.
 """
 
@@ -17,16 +18,23 @@ import dnnlib.tflib as tflib
 import pretrained_networks
 
 
-def generate_example(network: str = "ffhq", seed: int = 5, truncation_psi: float = 0.7, outdir: str = config.result_dir) -> str:
-    """Load the network, print its layers, generate one image and save it; returns the PNG path."""
+def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float = 0.7, outdir: str = config.result_dir, class_idx: int = None) -> str:
+    """Load the network, print its layers, generate one image and save it; returns the PNG path.
+
+    For class-conditional networks the class is class_idx, or seed modulo the number of classes.
+    """
     tflib.init_tf()
     _G, _D, Gs = pretrained_networks.load_networks(network)  # Gs: the long-term average of G, best for generating
     Gs.print_layers()
 
     rnd = np.random.RandomState(seed)
     latents = rnd.randn(1, Gs.input_shape[1])
+    labels = None
+    if Gs.input_shapes[1][1] > 0:
+        labels = pretrained_networks.one_hot_labels(Gs, [seed if class_idx is None else class_idx])
+        print("Class %d of %d" % (labels[0].argmax(), labels.shape[1]))
     fmt = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
-    images = Gs.run(latents, None, truncation_psi=truncation_psi, randomize_noise=True, output_transform=fmt)
+    images = Gs.run(latents, labels, truncation_psi=truncation_psi, randomize_noise=True, output_transform=fmt)
 
     os.makedirs(outdir, exist_ok=True)
     png_filename = os.path.join(outdir, "example.png")
@@ -38,14 +46,16 @@ def generate_example(network: str = "ffhq", seed: int = 5, truncation_psi: float
 
 def main():
     parser = argparse.ArgumentParser(description="Generate an image with a pretrained StyleGAN generator.")
-    parser.add_argument("--network", default="ffhq",
-                        help="preset (%s), URL or local .pkl (default: ffhq)" % ", ".join(sorted(pretrained_networks.PRESETS)))
+    parser.add_argument("--network", default="demo",
+                        help="demo (bundled, offline), a preset that downloads NVIDIA's network (%s), a URL or a local .pkl (default: demo)"
+                        % ", ".join(sorted(pretrained_networks.PRESETS)))
     parser.add_argument("--seed", type=int, default=5, help="random seed of the latent vector (default: 5)")
     parser.add_argument("--truncation-psi", type=float, default=0.7, help="truncation strength (default: 0.7)")
     parser.add_argument("--outdir", default=config.result_dir, help="where example.png goes (default: %s)" % config.result_dir)
+    parser.add_argument("--class", dest="class_idx", type=int, default=None, help="class of a class-conditional network (default: seed modulo classes)")
     args = parser.parse_args()
     pretrained_networks.resolve_network(args.network)  # validate before TensorFlow starts
-    generate_example(args.network, args.seed, args.truncation_psi, args.outdir)
+    generate_example(args.network, args.seed, args.truncation_psi, args.outdir, args.class_idx)
 
 
 if __name__ == "__main__":

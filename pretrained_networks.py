@@ -2,6 +2,8 @@
 
 import os
 
+import numpy as np
+
 import config
 import dnnlib
 import dnnlib.tflib as tflib
@@ -17,15 +19,32 @@ PRESETS = {
 }
 
 
+BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "networks", "stylegan-fashion-mnist-32x32.pkl")
+"""Our class-conditional Fashion-MNIST generator (see networks/README.md): works offline, right after install."""
+
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+def one_hot_labels(Gs, classes):
+    """Labels for a (possibly class-conditional) generator: one-hot rows for `classes`, or [N, 0] without labels."""
+    label_size = Gs.input_shapes[1][1]
+    labels = np.zeros([len(classes), label_size], np.float32)
+    if label_size > 0:
+        labels[np.arange(len(classes)), np.asarray(classes) % label_size] = 1.0
+    return labels
+
+
 def resolve_network(spec: str) -> str:
-    """A preset name becomes its URL; URLs and existing files pass through; anything else is a user error."""
+    """A preset name becomes its URL ('demo' the bundled pickle); URLs and existing files pass through."""
+    if spec == "demo":
+        return BUNDLED
     if spec in PRESETS:
         return PRESETS[spec]
     if dnnlib.util.is_url(spec) or os.path.isfile(spec):
         return spec
     if "://" in spec:
         raise dnnlib.util.UserError("'%s' is not a usable URL (it needs a host name with a dot, e.g. 127.0.0.1)." % spec)
-    raise dnnlib.util.UserError("Network '%s' is neither a preset (%s), a URL, nor an existing file." % (spec, ", ".join(sorted(PRESETS))))
+    raise dnnlib.util.UserError("Network '%s' is neither a preset (demo, %s), a URL, nor an existing file." % (spec, ", ".join(sorted(PRESETS))))
 
 
 def load_networks(spec: str, safe: bool = True):

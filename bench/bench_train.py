@@ -30,8 +30,8 @@ CONFIGS = {  # name -> (resolution, minibatch, extra G kwargs, extra D kwargs)
 class NoiseDataset(dataset.SyntheticDataset):
     """Random images, so that D has something to look at."""
 
-    def _generate_images(self, minibatch, lod, shape):
-        return tf.cast(tf.random_uniform([minibatch] + shape, 0, 256, dtype=tf.int32), tf.uint8)
+    def _generate_images(self, count, lod, shape):
+        return tf.cast(tf.random.uniform(tf.concat([[count], shape], axis=0), 0, 256, dtype=tf.int32), tf.uint8)
 
 
 def sec_per_kimg(name, kimg):

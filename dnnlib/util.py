@@ -1,4 +1,4 @@
-"""Small helpers shared by the whole code base: EasyDict, logging, names to objects, downloads."""
+"""Small helpers shared by the whole code base: EasyDict, logging, names to objects, downloads, CLI errors."""
 
 import ctypes
 import fnmatch
@@ -9,14 +9,13 @@ import importlib
 import inspect
 import io
 import os
+import pickle
 import re
 import shutil
 import sys
 import time
-import types
 import urllib.parse
 import uuid
-from typing import Any, List, Tuple, Union
 
 import numpy as np
 
@@ -24,51 +23,48 @@ import numpy as np
 class EasyDict(dict):
     """A dict whose items can also be read and written as attributes."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name)
+    def __getattr__(self, key):
+        if key in self:
+            return self[key]
+        raise AttributeError(key)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = value
+    def __setattr__(self, key, value):
+        self[key] = value
 
-    def __delattr__(self, name: str) -> None:
-        del self[name]
+    def __delattr__(self, key):
+        del self[key]
 
 
 class Logger(object):
     """Tees stdout and stderr into a log file (the run dir's log.txt)."""
 
-    def __init__(self, file_name: str = None, file_mode: str = "w", should_flush: bool = True):
-        self.file = open(file_name, file_mode) if file_name is not None else None
+    def __init__(self, file_name=None, file_mode="w", should_flush=True):
+        self.file = None if file_name is None else open(file_name, file_mode)
         self.should_flush = should_flush
-        self.stdout = sys.stdout
-        self.stderr = sys.stderr
-        sys.stdout = self
-        sys.stderr = self
+        self.stdout, self.stderr = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self
 
-    def __enter__(self) -> "Logger":
+    def __enter__(self):
         return self
 
-    def __exit__(self, exc_type, exc_value, traceback) -> None:
+    def __exit__(self, exc_type, exc_value, traceback):
         self.close()
 
-    def write(self, text: str) -> None:
-        if len(text) == 0:
+    def write(self, text):
+        if not text:
             return
-        if self.file is not None:
-            self.file.write(text)
-        self.stdout.write(text)
+        for stream in (self.file, self.stdout):
+            if stream is not None:
+                stream.write(text)
         if self.should_flush:
             self.flush()
 
-    def flush(self) -> None:
-        if self.file is not None:
-            self.file.flush()
-        self.stdout.flush()
+    def flush(self):
+        for stream in (self.file, self.stdout):
+            if stream is not None:
+                stream.flush()
 
-    def close(self) -> None:
+    def close(self):
         self.flush()
         if sys.stdout is self:
             sys.stdout = self.stdout
@@ -79,283 +75,227 @@ class Logger(object):
             self.file = None
 
 
-def format_time(seconds: Union[int, float]) -> str:
-    """Human-readable duration: 42s, 2m 05s, 1h 02m 05s, 1d 01h 01m."""
-    s = int(np.rint(seconds))
-    if s < 60:
-        return "{0}s".format(s)
-    if s < 60 * 60:
-        return "{0}m {1:02}s".format(s // 60, s % 60)
-    if s < 24 * 60 * 60:
-        return "{0}h {1:02}m {2:02}s".format(s // 3600, (s // 60) % 60, s % 60)
-    return "{0}d {1:02}h {2:02}m".format(s // 86400, (s // 3600) % 24, (s // 60) % 60)
+def format_time(seconds):
+    """Human-readable duration: 42s, 2m 05s, 1h 02m 05s, 1d 01h 01m (rounded half to even)."""
+    total = int(np.rint(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if total < 60:
+        return "%ds" % secs
+    if total < 3600:
+        return "%dm %02ds" % (minutes, secs)
+    if total < 86400:
+        return "%dh %02dm %02ds" % (hours, minutes, secs)
+    return "%dd %02dh %02dm" % (days, hours, minutes)
 
 
-def strtobool(text: str) -> int:
-    """distutils.util.strtobool, which Python 3.12 removed."""
-    text = text.lower()
-    if text in ("y", "yes", "t", "true", "on", "1"):
-        return 1
-    if text in ("n", "no", "f", "false", "off", "0"):
-        return 0
-    raise ValueError("invalid truth value %r" % (text,))
+def strtobool(text):
+    """distutils.util.strtobool, which Python 3.12 removed: 1 or 0, ValueError otherwise."""
+    answers = {"y": 1, "yes": 1, "t": 1, "true": 1, "on": 1, "1": 1, "n": 0, "no": 0, "f": 0, "false": 0, "off": 0, "0": 0}
+    try:
+        return answers[text.lower()]
+    except KeyError:
+        raise ValueError("invalid truth value %r" % (text,))
 
 
-def ask_yes_no(question: str) -> bool:
+def ask_yes_no(question):
     """Ask on the console until the answer parses as yes or no."""
     while True:
+        print("%s [y/n]" % question)
         try:
-            print("{0} [y/n]".format(question))
             return strtobool(input().lower())
         except ValueError:
-            pass
+            continue
 
 
-def tuple_product(t: Tuple) -> Any:
-    result = 1
-    for v in t:
-        result *= v
-    return result
+def tuple_product(t):
+    product = 1
+    for value in t:
+        product = product * value
+    return product
 
 
-_str_to_ctype = {
+_CTYPES = {
     "uint8": ctypes.c_ubyte, "uint16": ctypes.c_uint16, "uint32": ctypes.c_uint32, "uint64": ctypes.c_uint64,
     "int8": ctypes.c_byte, "int16": ctypes.c_int16, "int32": ctypes.c_int32, "int64": ctypes.c_int64,
     "float32": ctypes.c_float, "float64": ctypes.c_double,
 }
 
 
-def get_dtype_and_ctype(type_obj: Any) -> Tuple[np.dtype, Any]:
-    """Map a dtype given as string, class or object to (numpy dtype, ctypes type)."""
+def get_dtype_and_ctype(type_obj):
+    """(NumPy dtype, ctypes type) for a dtype given as a string, a class or an object with .name."""
     if isinstance(type_obj, str):
-        type_str = type_obj
-    elif hasattr(type_obj, "__name__"):
-        type_str = type_obj.__name__
-    elif hasattr(type_obj, "name"):
-        type_str = type_obj.name
+        name = type_obj
     else:
-        raise RuntimeError("Cannot infer type name from input")
-    assert type_str in _str_to_ctype
-    my_dtype = np.dtype(type_str)
-    my_ctype = _str_to_ctype[type_str]
-    assert my_dtype.itemsize == ctypes.sizeof(my_ctype)
-    return my_dtype, my_ctype
+        name = getattr(type_obj, "__name__", None) or getattr(type_obj, "name", None)
+        if name is None:
+            raise RuntimeError("Cannot tell the type name of %r" % (type_obj,))
+    assert name in _CTYPES, "unsupported type %s" % name
+    dtype, ctype = np.dtype(name), _CTYPES[name]
+    assert ctypes.sizeof(ctype) == dtype.itemsize
+    return dtype, ctype
 
 
-def is_pickleable(obj: Any) -> bool:
-    import pickle
+def is_pickleable(obj):
     try:
-        with io.BytesIO() as stream:
-            pickle.dump(obj, stream)
-        return True
+        pickle.dump(obj, io.BytesIO())
     except Exception:
         return False
+    return True
 
 
 # ----------------------------------------------------------------------------
 # Objects by dotted name.
 
-def get_module_from_obj_name(obj_name: str) -> Tuple[types.ModuleType, str]:
-    """Split 'pkg.module.obj.attr' into the longest importable module and the rest."""
-    obj_name = re.sub("^np.", "numpy.", obj_name)
-    obj_name = re.sub("^tf.", "tensorflow.", obj_name)
+def get_module_from_obj_name(obj_name):
+    """Split 'pkg.module.obj.attr' into the longest importable module and the rest ('np.'/'tf.' prefixes allowed)."""
+    for pattern, full in (("^np.", "numpy."), ("^tf.", "tensorflow.")):  # as in the original, '.' matches any character
+        obj_name = re.sub(pattern, full, obj_name)
     parts = obj_name.split(".")
-    candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts), 0, -1)]
+    splits = [(".".join(parts[:n]), ".".join(parts[n:])) for n in range(len(parts), 0, -1)]
 
-    for module_name, local_name in candidates:
+    for module_name, attr_path in splits:
         try:
-            module = importlib.import_module(module_name)
-            get_obj_from_module(module, local_name)
-            return module, local_name
+            found = importlib.import_module(module_name)
+            get_obj_from_module(found, attr_path)
+            return found, attr_path
         except Exception:
-            pass
+            continue
 
-    # Nothing worked: surface a real bug inside a module rather than "not found".
-    for module_name, _local_name in candidates:
+    # Nothing resolved. A module that exists but fails to import has a bug: let that error through.
+    for module_name, _ in splits:
         try:
             importlib.import_module(module_name)
         except ImportError as err:
-            if not str(err).startswith("No module named '" + module_name + "'"):
+            if not str(err).startswith("No module named '%s'" % module_name):
                 raise
-    for module_name, local_name in candidates:
+    for module_name, attr_path in splits:  # a missing attribute of an importable module: AttributeError
         try:
-            module = importlib.import_module(module_name)
-            get_obj_from_module(module, local_name)
+            found = importlib.import_module(module_name)
         except ImportError:
-            pass
+            continue
+        get_obj_from_module(found, attr_path)
     raise ImportError(obj_name)
 
 
-def get_obj_from_module(module: types.ModuleType, obj_name: str) -> Any:
-    if obj_name == "":
-        return module
+def get_obj_from_module(module, obj_name):
     obj = module
-    for part in obj_name.split("."):
-        obj = getattr(obj, part)
+    for attr in filter(None, obj_name.split(".")):
+        obj = getattr(obj, attr)
     return obj
 
 
-def get_obj_by_name(name: str) -> Any:
-    module, obj_name = get_module_from_obj_name(name)
-    return get_obj_from_module(module, obj_name)
+def get_obj_by_name(name):
+    return get_obj_from_module(*get_module_from_obj_name(name))
 
 
-def call_func_by_name(*args, func_name: str = None, **kwargs) -> Any:
-    assert func_name is not None
-    func_obj = get_obj_by_name(func_name)
-    assert callable(func_obj)
-    return func_obj(*args, **kwargs)
+def call_func_by_name(*args, func_name=None, **kwargs):
+    assert func_name is not None, "func_name is required"
+    func = get_obj_by_name(func_name)
+    assert callable(func), "%s is not callable" % func_name
+    return func(*args, **kwargs)
 
 
-def get_module_dir_by_obj_name(obj_name: str) -> str:
-    module, _ = get_module_from_obj_name(obj_name)
-    return os.path.dirname(inspect.getfile(module))
+def get_module_dir_by_obj_name(obj_name):
+    found, _ = get_module_from_obj_name(obj_name)
+    return os.path.dirname(inspect.getfile(found))
 
 
-def is_top_level_function(obj: Any) -> bool:
-    return callable(obj) and obj.__name__ in sys.modules[obj.__module__].__dict__
+def is_top_level_function(obj):
+    if not callable(obj):
+        return False
+    return obj.__name__ in vars(sys.modules[obj.__module__])
 
 
-def get_top_level_function_name(obj: Any) -> str:
+def get_top_level_function_name(obj):
     assert is_top_level_function(obj)
-    return obj.__module__ + "." + obj.__name__
+    return "%s.%s" % (obj.__module__, obj.__name__)
 
 
 # ----------------------------------------------------------------------------
 # Files.
 
-def list_dir_recursively_with_ignore(dir_path: str, ignores: List[str] = None, add_base_to_relative: bool = False) -> List[Tuple[str, str]]:
-    """(absolute path, relative path) of every file below dir_path, fnmatch patterns pruned."""
+def list_dir_recursively_with_ignore(dir_path, ignores=None, add_base_to_relative=False):
+    """(absolute path, relative path) of every file below dir_path; fnmatch patterns prune dirs and drop files."""
     assert os.path.isdir(dir_path)
-    base_name = os.path.basename(os.path.normpath(dir_path))
-    ignores = ignores or []
-    result = []
-    for root, dirs, files in os.walk(dir_path, topdown=True):
-        for pattern in ignores:
-            dirs[:] = [d for d in dirs if not fnmatch.fnmatch(d, pattern)]
-            files = [f for f in files if not fnmatch.fnmatch(f, pattern)]
-        absolute = [os.path.join(root, f) for f in files]
-        relative = [os.path.relpath(p, dir_path) for p in absolute]
-        if add_base_to_relative:
-            relative = [os.path.join(base_name, p) for p in relative]
-        result += zip(absolute, relative)
-    return result
+    patterns = list(ignores or [])
+    prefix = os.path.basename(os.path.normpath(dir_path)) if add_base_to_relative else ""
+
+    def ignored(name):
+        return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+    found = []
+    for folder, subdirs, names in os.walk(dir_path, topdown=True):
+        subdirs[:] = [d for d in subdirs if not ignored(d)]
+        for name in names:
+            if not ignored(name):
+                full = os.path.join(folder, name)
+                found.append((full, os.path.join(prefix, os.path.relpath(full, dir_path)) if prefix else os.path.relpath(full, dir_path)))
+    return found
 
 
-def copy_files_and_create_dirs(files: List[Tuple[str, str]]) -> None:
+def copy_files_and_create_dirs(files):
     for src, dst in files:
-        target_dir = os.path.dirname(dst)
-        if target_dir and not os.path.exists(target_dir):
-            os.makedirs(target_dir)
+        parent = os.path.dirname(dst)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
         shutil.copyfile(src, dst)
 
 
 # ----------------------------------------------------------------------------
 # URLs and downloads.
 
-def is_url(obj: Any) -> bool:
-    """True for strings like 'https://host.tld/x'; a host needs a dot (127.0.0.1 does, localhost does not)."""
+def is_url(obj):
+    """True for strings like 'https://host.tld/x'; the host needs a dot (127.0.0.1 has one, localhost does not)."""
     if not isinstance(obj, str) or "://" not in obj:
         return False
     try:
-        res = urllib.parse.urlparse(obj)
-        if not res.scheme or not res.netloc or "." not in res.netloc:
-            return False
-        res = urllib.parse.urlparse(urllib.parse.urljoin(obj, "/"))
-        if not res.scheme or not res.netloc or "." not in res.netloc:
-            return False
+        for candidate in (obj, urllib.parse.urljoin(obj, "/")):
+            parsed = urllib.parse.urlparse(candidate)
+            if not (parsed.scheme and parsed.netloc and "." in parsed.netloc):
+                return False
     except Exception:
         return False
     return True
 
 
 class DownloadError(IOError):
-    """Raised when a URL cannot be fetched; the message tells the user how to work offline."""
-
-
-def _fetch_once(session, url: str) -> Tuple[bytes, str, str]:
-    """One GET. Returns (data, file name); raises on any failure, _Redirect for Drive's warning page."""
-    with session.get(url, timeout=60) as res:
-        res.raise_for_status()
-        data = res.content
-        expected = res.headers.get("Content-Length")
-        if expected is not None and res.headers.get("Content-Encoding") in (None, "identity") and int(expected) != len(data):
-            raise IOError("Truncated download: got %d of %s bytes" % (len(data), expected))
-        if len(data) == 0:
-            raise IOError("No data received")
-        if len(data) < 8192:
-            content_str = data.decode("utf-8")
-            if "download_warning" in res.headers.get("Set-Cookie", ""):
-                links = [html.unescape(link) for link in content_str.split('"') if "export=download" in link]
-                if len(links) == 1:
-                    raise _Redirect(urllib.parse.urljoin(url, links[0]))
-            if "Google Drive - Quota exceeded" in content_str:
-                raise IOError("Google Drive quota exceeded for %s; try again later" % url)
-        match = re.search(r'filename="([^"]*)"', res.headers.get("Content-Disposition", ""))
-        return data, (match[1] if match else url)
+    """A URL could not be fetched; the message says how to work offline."""
 
 
 class _Redirect(Exception):
+    """Google Drive's 'cannot scan for viruses' page: the real download is at .url."""
+
     def __init__(self, url):
         super().__init__(url)
         self.url = url
 
 
-def open_url(url: str, cache_dir: str = None, num_attempts: int = 10, verbose: bool = True) -> Any:
-    """Download a URL (or reuse its cached copy) and return a binary file object.
-
-    The cache holds only complete downloads: data is written to a temporary
-    name and renamed into place, so an interrupted run never leaves a partial file.
-    """
-    import requests  # imported here so 'import dnnlib' stays light
-
-    assert is_url(url)
-    assert num_attempts >= 1
-
-    url_md5 = hashlib.md5(url.encode("utf-8")).hexdigest()
-    if cache_dir is not None:
-        cache_files = glob.glob(os.path.join(cache_dir, url_md5 + "_*"))
-        if len(cache_files) == 1:
-            return open(cache_files[0], "rb")
-
-    fetch_url = url
-    data = file_name = None
-    with requests.Session() as session:
-        if verbose:
-            print("Downloading %s ..." % url, end="", flush=True)
-        for attempts_left in reversed(range(num_attempts)):
-            try:
-                data, file_name = _fetch_once(session, fetch_url)
-                if verbose:
-                    print(" done")
-                break
-            except _Redirect as redirect:
-                fetch_url = redirect.url
-                if attempts_left == 0:
-                    if verbose:
-                        print(" failed")
-                    raise DownloadError("Cannot download %s: Google Drive kept asking for confirmation" % url)
-            except Exception as err:
-                if attempts_left == 0:
-                    if verbose:
-                        print(" failed")
-                    raise DownloadError(_offline_message(url, cache_dir, err)) from err
-                if verbose:
-                    print(".", end="", flush=True)
-                time.sleep(min(0.25 * (num_attempts - attempts_left), 2.0))
-
-    if cache_dir is not None:
-        safe_name = re.sub(r"[^0-9a-zA-Z-._]", "_", file_name)
-        cache_file = os.path.join(cache_dir, url_md5 + "_" + safe_name)
-        temp_file = os.path.join(cache_dir, "tmp_" + uuid.uuid4().hex + "_" + url_md5 + "_" + safe_name)
-        os.makedirs(cache_dir, exist_ok=True)
-        with open(temp_file, "wb") as f:
-            f.write(data)
-        os.replace(temp_file, cache_file)
-    return io.BytesIO(data)
+def _fetch_once(session, url):
+    """One GET: (data, file name). Raises on any failure, _Redirect for Drive's confirmation page."""
+    with session.get(url, timeout=60) as response:
+        response.raise_for_status()
+        data = response.content
+        declared = response.headers.get("Content-Length")
+        plain = response.headers.get("Content-Encoding") in (None, "identity")
+        if declared is not None and plain and int(declared) != len(data):
+            raise IOError("Truncated download: got %d of %s bytes" % (len(data), declared))
+        if not data:
+            raise IOError("No data received")
+        if len(data) < 8192:  # small bodies may be an HTML page instead of the file
+            page = data.decode("utf-8")
+            if "download_warning" in response.headers.get("Set-Cookie", ""):
+                targets = [html.unescape(piece) for piece in page.split('"') if "export=download" in piece]
+                if len(targets) == 1:
+                    raise _Redirect(urllib.parse.urljoin(url, targets[0]))
+            if "Google Drive - Quota exceeded" in page:
+                raise IOError("Google Drive quota exceeded for %s; try again later" % url)
+        disposition = re.search(r'filename="([^"]*)"', response.headers.get("Content-Disposition", ""))
+        return data, (disposition.group(1) if disposition else url)
 
 
-def _offline_message(url: str, cache_dir: str, err: Exception) -> str:
+def _offline_message(url, cache_dir, err):
     import requests
     if isinstance(err, requests.ConnectionError):
         reason = "cannot connect to %s; no network?" % urllib.parse.urlparse(url).netloc
@@ -365,8 +305,66 @@ def _offline_message(url: str, cache_dir: str, err: Exception) -> str:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     message = "Cannot download %s (%s). Pass a local file path instead" % (url, reason)
     if cache_dir is not None:
-        message += ", or place the file in '%s' as %s_<name>" % (cache_dir, hashlib.md5(url.encode("utf-8")).hexdigest())
+        message += ", or place the file in '%s' as %s_<name>" % (cache_dir, _url_md5(url))
     return message + "."
+
+
+def _url_md5(url):
+    return hashlib.md5(url.encode("utf-8")).hexdigest()
+
+
+def _cache_atomically(cache_dir, url, name, data):
+    """<cache_dir>/<md5 of url>_<name>, written under a temporary name and renamed, so it is never partial."""
+    key = _url_md5(url)
+    safe_name = re.sub(r"[^0-9a-zA-Z-._]", "_", name)
+    os.makedirs(cache_dir, exist_ok=True)
+    temp = os.path.join(cache_dir, "tmp_%s_%s_%s" % (uuid.uuid4().hex, key, safe_name))
+    with open(temp, "wb") as f:
+        f.write(data)
+    os.replace(temp, os.path.join(cache_dir, "%s_%s" % (key, safe_name)))
+
+
+def open_url(url, cache_dir=None, num_attempts=10, verbose=True):
+    """A binary file object with the contents of `url`, from the cache when it holds exactly one copy.
+
+    Downloads are retried with back-off; the cache only ever holds complete files.
+    """
+    import requests  # here, so that 'import dnnlib' stays light
+
+    assert is_url(url) and num_attempts >= 1
+    if cache_dir is not None:
+        cached = glob.glob(os.path.join(cache_dir, _url_md5(url) + "_*"))
+        if len(cached) == 1:
+            return open(cached[0], "rb")
+
+    target = url
+    if verbose:
+        print("Downloading " + url + " ...", end="", flush=True)
+    with requests.Session() as session:
+        for attempt in range(1, num_attempts + 1):
+            try:
+                data, name = _fetch_once(session, target)
+                break
+            except _Redirect as redirect:  # follow it on the next attempt, without waiting
+                target = redirect.url
+                failure, pause = DownloadError("Cannot download %s: Google Drive kept asking for confirmation" % url), 0.0
+            except Exception as err:
+                failure, pause = DownloadError(_offline_message(url, cache_dir, err)), min(0.25 * attempt, 2.0)
+                failure.__cause__ = err
+            if attempt == num_attempts:
+                if verbose:
+                    print(" failed")
+                raise failure
+            if pause:
+                if verbose:
+                    print(".", end="", flush=True)
+                time.sleep(pause)
+    if verbose:
+        print(" done")
+
+    if cache_dir is not None:
+        _cache_atomically(cache_dir, url, name, data)
+    return io.BytesIO(data)
 
 
 # ----------------------------------------------------------------------------
@@ -376,14 +374,15 @@ class UserError(Exception):
     """Bad input from the user; command-line tools print it as one line and exit non-zero."""
 
 
-def run_command_line(main_func, *args, **kwargs) -> Any:
+def run_command_line(main_func, *args, **kwargs):
     """Call main_func; turn user-facing errors into 'Error: <message>' on stderr and exit status 1."""
-    from_loader = ()
-    if "dnnlib.tflib.loader" in sys.modules:
-        from_loader = (sys.modules["dnnlib.tflib.loader"].NetworkPickleError,)
+    expected = (UserError, DownloadError)
+    loader = sys.modules.get("dnnlib.tflib.loader")
+    if loader is not None:
+        expected += (loader.NetworkPickleError,)
     try:
         return main_func(*args, **kwargs)
-    except (UserError, DownloadError) + from_loader as err:
+    except expected as err:
         print("Error: %s" % err, file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ def _lerp(a, b, t):
 
 
 def _lerp_clip(a, b, t):
-    return a + (b - a) * tf.clip_by_value(t, 0.0, 1.0)
+    return _lerp(a, b, tf.minimum(tf.maximum(t, 0.0), 1.0))
 
 
 def leaky_relu(x, alpha=0.2):
@@ -85,7 +85,7 @@ def G_paper(
     resolution_log2 = _resolution_log2(resolution)
     nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
     structure = _structure(structure, is_template_graph)
-    act = leaky_relu if use_leakyrelu else tf.nn.relu
+    act = {True: leaky_relu, False: tf.nn.relu}[bool(use_leakyrelu)]
     if latent_size is None:
         latent_size = nf(0)
 
@@ -95,9 +95,9 @@ def G_paper(
     def conv_layer(x, fmaps, kernel, conv=conv2d, gain=np.sqrt(2)):
         return norm(act(apply_bias(conv(x, fmaps=fmaps, kernel=kernel, gain=gain, use_wscale=use_wscale))))
 
-    latents_in.set_shape([None, latent_size])
-    labels_in.set_shape([None, label_size])
-    combo_in = tf.cast(tf.concat([latents_in, labels_in], axis=1), dtype)
+    latents_in.set_shape((None, latent_size))
+    labels_in.set_shape((None, label_size))
+    combo_in = tf.cast(tf.concat([latents_in, labels_in], 1), dtype)  # labels ride along with the latents
     lod_in = tf.cast(tf.get_variable("lod", initializer=np.float32(0.0), trainable=False), dtype)
 
     def block(x, res):  # res = 2..resolution_log2
@@ -123,12 +123,13 @@ def G_paper(
 
     def torgb(x, res):
         with tf.variable_scope("ToRGB_lod%d" % (resolution_log2 - res)):
-            return apply_bias(conv2d(x, fmaps=num_channels, kernel=1, gain=1, use_wscale=use_wscale))
+            rgb = conv2d(x, fmaps=num_channels, kernel=1, gain=1, use_wscale=use_wscale)
+            return apply_bias(rgb)
 
     if structure == "linear":
         x = block(combo_in, 2)
         images_out = torgb(x, 2)
-        for res in range(3, resolution_log2 + 1):
+        for res in range(3, 1 + resolution_log2):
             lod = resolution_log2 - res
             x = block(x, res)
             img = torgb(x, res)
@@ -145,10 +146,10 @@ def G_paper(
             if res > 2:
                 cases.append((lod_in > lod, lambda: upscale2d(_lerp(torgb(y, res), upscale2d(torgb(x, res - 1)), lod_in - lod), 2 ** lod)))
             return _lazy_select(lambda: upscale2d(torgb(y, res), 2 ** lod), *cases)
-        images_out = grow(combo_in, 2, resolution_log2 - 2)
+        images_out = grow(combo_in, res=2, lod=resolution_log2 - 2)
 
     images_out = to_nchw(images_out)
-    assert images_out.dtype == tf.as_dtype(dtype)
+    assert images_out.dtype.name == dtype
     return tf.identity(images_out, name="images_out")
 
 # ----------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def D_paper(
     def conv_layer(x, fmaps, kernel, conv=conv2d):
         return act(apply_bias(conv(x, fmaps=fmaps, kernel=kernel, use_wscale=use_wscale)))
 
-    images_in.set_shape([None, num_channels, resolution, resolution])
+    images_in.set_shape((None, num_channels, resolution, resolution))
     labels_in.set_shape([None, label_size])
     images_in = to_nhwc(tf.cast(images_in, dtype))
     labels_in = tf.cast(labels_in, dtype)
@@ -202,7 +203,7 @@ def D_paper(
                     x = conv_layer(x, nf(res - 2), 3)
                 return downscale2d(x)
             if mbstd_group_size > 1:
-                x = minibatch_stddev_layer(x, mbstd_group_size)
+                x = minibatch_stddev_layer(x, group_size=mbstd_group_size)
             with tf.variable_scope("Conv"):
                 x = conv_layer(x, nf(res - 1), 3)
             with tf.variable_scope("Dense0"):
@@ -213,7 +214,7 @@ def D_paper(
     if structure == "linear":
         img = images_in
         x = fromrgb(img, resolution_log2)
-        for res in range(resolution_log2, 2, -1):
+        for res in reversed(range(3, resolution_log2 + 1)):
             lod = resolution_log2 - res
             x = block(x, res)
             img = downscale2d(img)
@@ -231,7 +232,7 @@ def D_paper(
             if res == 2:
                 return x
             return _lazy_select(lambda: x, (lod_in > lod, lambda: _lerp(x, fromrgb(downscale2d(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
-        scores_out = grow(2, resolution_log2 - 2)
+        scores_out = grow(res=2, lod=resolution_log2 - 2)
 
-    assert scores_out.dtype == tf.as_dtype(dtype)
+    assert scores_out.dtype.name == dtype
     return tf.identity(scores_out, name="scores_out")

@@ -32,10 +32,18 @@ def to_nchw(x):
 # Resampling kernels (NHWC), without scopes or custom gradients.
 
 
+def _static_hwc(x):
+    """(H, W, C) of an NHWC tensor; the ops below need them known when the graph is built."""
+    assert x.shape.ndims == 4, "expected an NHWC tensor"
+    dims = [d.value for d in x.shape[1:]]
+    assert None not in dims, "H, W and C must be static"
+    return dims
+
+
 def _blur2d(x, f=[1, 2, 1], normalize=True, flip=False, stride=1):
     """Depthwise FIR filter with SAME zero padding; computes in float32."""
-    assert x.shape.ndims == 4 and all(dim.value is not None for dim in x.shape[1:])
-    assert isinstance(stride, int) and stride >= 1
+    _static_hwc(x)
+    assert int(stride) == stride and stride > 0
     kernel = np.array(f, dtype=np.float32)
     if kernel.ndim == 1:
         kernel = kernel[:, np.newaxis] * kernel[np.newaxis, :]
@@ -54,8 +62,8 @@ def _blur2d(x, f=[1, 2, 1], normalize=True, flip=False, stride=1):
 
 def _upscale2d(x, factor=2, gain=1):
     """Nearest-neighbour upsampling: each pixel becomes a factor x factor block."""
-    assert x.shape.ndims == 4 and all(dim.value is not None for dim in x.shape[1:])
-    assert isinstance(factor, int) and factor >= 1
+    _static_hwc(x)
+    assert int(factor) == factor and factor > 0
     if gain != 1:
         x *= gain
     if factor == 1:
@@ -68,9 +76,9 @@ def _upscale2d(x, factor=2, gain=1):
 
 def _downscale2d(x, factor=2, gain=1):
     """Box downsampling (times gain); the 2x float32 case runs as a 2x2 stride-2 filter."""
-    assert x.shape.ndims == 4 and all(dim.value is not None for dim in x.shape[1:])
-    assert isinstance(factor, int) and factor >= 1
-    if factor == 2 and x.dtype == tf.float32:
+    _static_hwc(x)
+    assert int(factor) == factor and factor > 0
+    if x.dtype == tf.float32 and factor == 2:
         tap = np.sqrt(gain) / factor
         return _blur2d(x, f=[tap, tap], normalize=False, stride=factor)
     if gain != 1:
@@ -124,7 +132,7 @@ def downscale2d(x, factor=2):
 # Layers. Activations are NHWC; weights are stored in the original's layouts.
 
 
-def get_weight(shape, gain=np.sqrt(2), use_wscale=False, lrmul=1):
+def get_weight(shape, gain=2 ** 0.5, use_wscale=False, lrmul=1):
     """Variable 'weight' with He init; with use_wscale the He constant is applied at runtime (equalized learning rate)."""
     fan_in = np.prod(shape[:-1])
     he_std = gain / np.sqrt(fan_in)
@@ -141,13 +149,14 @@ def _flatten_nchw(x):
     if x.shape.ndims == 4:
         x = tf.transpose(x, NHWC_TO_NCHW)
     if x.shape.ndims > 2:
-        x = tf.reshape(x, [-1, np.prod([d.value for d in x.shape[1:]])])
+        x = tf.reshape(x, [-1, int(np.prod(x.shape.as_list()[1:]))])
     return x
 
 
 def dense(x, fmaps, **kwargs):
     x = _flatten_nchw(x)
-    w = get_weight([x.shape[1].value, fmaps], **kwargs)
+    in_features = x.shape.as_list()[1]
+    w = get_weight([in_features, fmaps], **kwargs)
     return tf.matmul(x, tf.cast(w, x.dtype))
 
 
@@ -200,7 +209,8 @@ def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
     """2x upsample + conv; fused (a transposed conv with the pad-and-add 4x4 kernel) from 128x128 output up."""
     assert kernel >= 1 and kernel % 2 == 1
     if not _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value) * 2):
-        return conv2d(upscale2d(x), fmaps, kernel, **kwargs)
+        upsampled = upscale2d(x)
+        return conv2d(upsampled, fmaps, kernel, **kwargs)
     w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
     return _transposed_conv_2x(x, tf.cast(_pad_and_add(w), x.dtype))
 
@@ -209,7 +219,8 @@ def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
     """conv + 2x box downsample; fused (stride-2 conv with 0.25 x the pad-and-add kernel) from 128x128 input up."""
     assert kernel >= 1 and kernel % 2 == 1
     if not _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value)):
-        return downscale2d(conv2d(x, fmaps, kernel, **kwargs))
+        y = conv2d(x, fmaps, kernel, **kwargs)
+        return downscale2d(y)
     w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
     w = _pad_and_add(w) * 0.25
     return tf.nn.conv2d(x, tf.cast(w, x.dtype), strides=[1, 2, 2, 1], padding="SAME")
@@ -262,11 +273,14 @@ def style_mod(x, dlatent, **kwargs):
         return x * (style[:, :, :, 0] + 1) + style[:, :, :, 1]
 
 
-def apply_noise(x, noise_var=None, randomize_noise=True):
+def apply_noise(x,
+                noise_var=None,
+                randomize_noise=True):
     """Add a single-channel noise image, scaled per channel by a learned weight."""
     assert x.shape.ndims == 4
     with tf.variable_scope("Noise"):
-        if noise_var is None or randomize_noise:
+        fresh = randomize_noise or noise_var is None
+        if fresh:
             noise = tf.random_normal([tf.shape(x)[0], x.shape[1], x.shape[2], 1], dtype=x.dtype)
         else:
             noise = tf.reshape(tf.cast(noise_var, x.dtype), [1, x.shape[1].value, x.shape[2].value, 1])  # [1,1,H,W] -> [1,H,W,1]
@@ -274,21 +288,20 @@ def apply_noise(x, noise_var=None, randomize_noise=True):
         return x + noise * tf.cast(weight, x.dtype)
 
 
-def minibatch_stddev_layer(x, group_size=4, num_new_features=1):
+def minibatch_stddev_layer(x,
+                           group_size=4,
+                           num_new_features=1):
     """Append the stddev across groups of samples (sample i in group i mod N/G) as extra feature maps."""
     with tf.variable_scope("MinibatchStddev"):
-        group_size = tf.minimum(group_size, tf.shape(x)[0])
-        _, h, w, c = [d.value for d in x.shape]
+        groups = tf.minimum(tf.shape(x)[0], group_size)
+        h, w, c = _static_hwc(x)
         n = num_new_features
-        y = tf.reshape(x, [group_size, -1, h, w, n, c // n])
-        y = tf.cast(y, tf.float32)
-        y -= tf.reduce_mean(y, axis=0, keepdims=True)
-        y = tf.reduce_mean(tf.square(y), axis=0)
-        y = tf.sqrt(y + 1e-8)
-        y = tf.reduce_mean(y, axis=[1, 2, 4])                  # [M, n]
-        y = tf.cast(y, x.dtype)
-        y = tf.tile(tf.reshape(y, [-1, 1, 1, n]), [group_size, h, w, 1])
-        return tf.concat([x, y], axis=3)
+        grouped = tf.cast(tf.reshape(x, [groups, -1, h, w, n, c // n]), tf.float32)  # sample g*M + m -> [g, m]
+        centered = grouped - tf.reduce_mean(grouped, axis=0, keepdims=True)
+        std = tf.sqrt(tf.reduce_mean(centered * centered, axis=0) + 1e-8)   # biased variance over the group
+        per_group = tf.cast(tf.reduce_mean(std, axis=[1, 2, 4]), x.dtype)    # [M, n]
+        extra = tf.tile(tf.reshape(per_group, [-1, 1, 1, n]), [groups, h, w, 1])
+        return tf.concat([x, extra], axis=3)
 
 # ----------------------------------------------------------------------------
 # Shared by the networks.
@@ -304,9 +317,9 @@ def _activation(nonlinearity):
 
 
 def _resolution_log2(resolution):
-    resolution_log2 = int(np.log2(resolution))
-    assert resolution == 2 ** resolution_log2 and resolution >= 4
-    return resolution_log2
+    exponent = int(np.log2(resolution))
+    assert resolution >= 4 and 2 ** exponent == resolution, "resolution must be a power of two, at least 4"
+    return exponent
 
 
 def _lazy_select(default, *cases):
@@ -340,8 +353,8 @@ def G_style(
     components              = dnnlib.EasyDict(),
     **kwargs):                                  # forwarded to G_mapping and G_synthesis
     """The style-based generator: mapping, W-average tracking, style mixing, truncation, synthesis."""
-    assert not is_training or not is_validation
-    assert isinstance(components, dnnlib.EasyDict)
+    assert not (is_training and is_validation), "is_training and is_validation exclude each other"
+    assert isinstance(components, dict)
     if is_validation:
         truncation_psi, truncation_cutoff = truncation_psi_val, truncation_cutoff_val
     if is_training or (truncation_psi is not None and _is_plain_number(truncation_psi) and truncation_psi == 1):
@@ -355,19 +368,19 @@ def G_style(
 
     if "synthesis" not in components:
         components.synthesis = tflib.Network("G_synthesis", func_name=G_synthesis, **kwargs)
-    num_layers = components.synthesis.input_shape[1]
-    dlatent_size = components.synthesis.input_shape[2]
+    _, num_layers, dlatent_size = components.synthesis.input_shape
     if "mapping" not in components:
         components.mapping = tflib.Network("G_mapping", func_name=G_mapping, dlatent_broadcast=num_layers, **kwargs)
 
     lod_in = tf.get_variable("lod", initializer=np.float32(0), trainable=False)
     dlatent_avg = tf.get_variable("dlatent_avg", shape=[dlatent_size], initializer=tf.initializers.zeros(), trainable=False)
 
-    dlatents = components.mapping.get_output_for(latents_in, labels_in, **kwargs)
+    mapping = components.mapping
+    dlatents = mapping.get_output_for(latents_in, labels_in, **kwargs)  # [N, num_layers, dlatent_size]
 
     if dlatent_avg_beta is not None:
         with tf.variable_scope("DlatentAvg"):
-            batch_avg = tf.reduce_mean(dlatents[:, 0], axis=0)
+            batch_avg = tf.reduce_mean(dlatents[:, 0, :], axis=0)
             update_avg = tf.assign(dlatent_avg, tflib.lerp(batch_avg, dlatent_avg, dlatent_avg_beta))
             with tf.control_dependencies([update_avg]):
                 dlatents = tf.identity(dlatents)
@@ -376,23 +389,22 @@ def G_style(
     if style_mixing_prob is not None:
         with tf.name_scope("StyleMix"):
             mixing_latents = tf.random_normal(tf.shape(latents_in))
-            mixing_dlatents = components.mapping.get_output_for(mixing_latents, labels_in, **kwargs)
-            cur_layers = num_layers - tf.cast(lod_in, tf.int32) * 2
-            cutoff = tf.cond(
-                tf.random_uniform([], 0.0, 1.0) < style_mixing_prob,
-                lambda: tf.random_uniform([], 1, cur_layers, dtype=tf.int32),
-                lambda: cur_layers)
+            mixing_dlatents = mapping.get_output_for(mixing_latents, labels_in, **kwargs)
+            cur_layers = num_layers - 2 * tf.cast(lod_in, tf.int32)  # layers in use at the current resolution
+            do_mix = tf.random.uniform([], 0.0, 1.0) < style_mixing_prob
+            cutoff = tf.cond(do_mix, lambda: tf.random.uniform([], 1, cur_layers, dtype=tf.int32), lambda: cur_layers)
             use_first = tf.broadcast_to(layer_index < cutoff, tf.shape(dlatents))
             dlatents = tf.where(use_first, dlatents, mixing_dlatents)
 
-    if truncation_psi is not None and truncation_cutoff is not None:
+    if None not in (truncation_psi, truncation_cutoff):
         with tf.variable_scope("Truncation"):
             ones = np.ones(layer_index.shape, dtype=np.float32)
             coefs = tf.where(layer_index < truncation_cutoff, truncation_psi * ones, ones)
-            dlatents = tflib.lerp(dlatent_avg, dlatents, coefs)
+            dlatents = dlatent_avg + (dlatents - dlatent_avg) * coefs  # psi on the truncated layers, 1 elsewhere
 
     with tf.control_dependencies([tf.assign(components.synthesis.find_var("lod"), lod_in)]):
-        images_out = components.synthesis.get_output_for(dlatents, force_clean_graph=is_template_graph, **kwargs)
+        synthesis = components.synthesis
+        images_out = synthesis.get_output_for(dlatents, force_clean_graph=is_template_graph, **kwargs)
     return tf.identity(images_out, name="images_out")
 
 # ----------------------------------------------------------------------------
@@ -418,11 +430,10 @@ def G_mapping(
     """The mapping network: an MLP from Z (and an embedded label) to W."""
     act, gain = _activation(mapping_nonlinearity)
 
-    latents_in.set_shape([None, latent_size])
-    labels_in.set_shape([None, label_size])
-    latents_in = tf.cast(latents_in, dtype)
+    for tensor, width in ((latents_in, latent_size), (labels_in, label_size)):
+        tensor.set_shape([None, width])
+    x = tf.cast(latents_in, dtype)
     labels_in = tf.cast(labels_in, dtype)
-    x = latents_in
 
     if label_size:
         with tf.variable_scope("LabelConcat"):
@@ -434,13 +445,13 @@ def G_mapping(
 
     for layer_idx in range(mapping_layers):
         with tf.variable_scope("Dense%d" % layer_idx):
-            fmaps = dlatent_size if layer_idx == mapping_layers - 1 else mapping_fmaps
-            x = dense(x, fmaps=fmaps, gain=gain, use_wscale=use_wscale, lrmul=mapping_lrmul)
+            is_last = layer_idx + 1 == mapping_layers
+            x = dense(x, fmaps=(dlatent_size if is_last else mapping_fmaps), gain=gain, use_wscale=use_wscale, lrmul=mapping_lrmul)
             x = act(apply_bias(x, lrmul=mapping_lrmul))
 
     if dlatent_broadcast is not None:
         with tf.variable_scope("Broadcast"):
-            x = tf.tile(x[:, np.newaxis], [1, dlatent_broadcast, 1])
+            x = tf.tile(tf.expand_dims(x, 1), [1, dlatent_broadcast, 1])
 
     assert x.dtype == tf.as_dtype(dtype)
     return tf.identity(x, name="dlatents_out")
@@ -478,7 +489,7 @@ def G_synthesis(
     nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
     act, gain = _activation(nonlinearity)
     num_layers = resolution_log2 * 2 - 2
-    num_styles = num_layers if use_styles else 1
+    num_styles = 1 if not use_styles else num_layers
     if is_template_graph:
         force_clean_graph = True
     if force_clean_graph:
@@ -490,8 +501,8 @@ def G_synthesis(
     def blur(x):
         return blur2d(x, blur_filter) if blur_filter else x
 
-    dlatents_in.set_shape([None, num_styles, dlatent_size])
-    dlatents_in = tf.cast(dlatents_in, dtype)
+    dlatents_in.set_shape((None, num_styles, dlatent_size))
+    styles = tf.cast(dlatents_in, dtype)
     lod_in = tf.cast(tf.get_variable("lod", initializer=np.float32(0), trainable=False), dtype)
 
     noise_inputs = []
@@ -504,14 +515,14 @@ def G_synthesis(
     def epilogue(x, layer_idx):
         """noise -> bias -> activation -> pixel norm -> instance norm -> style."""
         if use_noise:
-            x = apply_noise(x, noise_inputs[layer_idx], randomize_noise=randomize_noise)
+            x = apply_noise(x, noise_var=noise_inputs[layer_idx], randomize_noise=randomize_noise)
         x = act(apply_bias(x))
         if use_pixel_norm:
             x = pixel_norm(x)
         if use_instance_norm:
             x = instance_norm(x)
         if use_styles:
-            x = style_mod(x, dlatents_in[:, layer_idx], use_wscale=use_wscale)
+            x = style_mod(x, styles[:, layer_idx], use_wscale=use_wscale)
         return x
 
     with tf.variable_scope("4x4"):
@@ -519,10 +530,10 @@ def G_synthesis(
             with tf.variable_scope("Const"):
                 const = tf.get_variable("const", shape=[1, nf(1), 4, 4], initializer=tf.initializers.ones())
                 const = tf.transpose(tf.cast(const, dtype), NCHW_TO_NHWC)
-                x = epilogue(tf.tile(const, [tf.shape(dlatents_in)[0], 1, 1, 1]), 0)
+                x = epilogue(tf.tile(const, [tf.shape(styles)[0], 1, 1, 1]), 0)
         else:
             with tf.variable_scope("Dense"):
-                x = dense(dlatents_in[:, 0], fmaps=nf(1) * 16, gain=gain / 4, use_wscale=use_wscale)
+                x = dense(styles[:, 0], fmaps=nf(1) * 16, gain=gain / 4, use_wscale=use_wscale)
                 x = tf.transpose(tf.reshape(x, [-1, nf(1), 4, 4]), NCHW_TO_NHWC)
                 x = epilogue(x, 0)
         with tf.variable_scope("Conv"):
@@ -540,16 +551,18 @@ def G_synthesis(
     def torgb(res, x):
         lod = resolution_log2 - res
         with tf.variable_scope("ToRGB_lod%d" % lod):
-            return apply_bias(conv2d(x, fmaps=num_channels, kernel=1, gain=1, use_wscale=use_wscale))
+            rgb = conv2d(x, fmaps=num_channels, kernel=1, gain=1, use_wscale=use_wscale)
+            return apply_bias(rgb)
 
+    block_resolutions = list(range(3, resolution_log2 + 1))
     if structure == "fixed":
-        for res in range(3, resolution_log2 + 1):
+        for res in block_resolutions:
             x = block(res, x)
         images = torgb(resolution_log2, x)
 
     elif structure == "linear":
         images = torgb(2, x)
-        for res in range(3, resolution_log2 + 1):
+        for res in block_resolutions:
             lod = resolution_log2 - res
             x = block(res, x)
             newer = torgb(res, x)
@@ -605,8 +618,8 @@ def D_basic(
     def blur(x):
         return blur2d(x, blur_filter) if blur_filter else x
 
-    images_in.set_shape([None, num_channels, resolution, resolution])
-    labels_in.set_shape([None, label_size])
+    images_in.set_shape((None, num_channels, resolution, resolution))
+    labels_in.set_shape((None, label_size))
     images_in = to_nhwc(tf.cast(images_in, dtype))
     labels_in = tf.cast(labels_in, dtype)
     lod_in = tf.cast(tf.get_variable("lod", initializer=np.float32(0.0), trainable=False), dtype)
@@ -625,7 +638,7 @@ def D_basic(
                     x = act(apply_bias(x))
                 return x
             if mbstd_group_size > 1:
-                x = minibatch_stddev_layer(x, mbstd_group_size, mbstd_num_features)
+                x = minibatch_stddev_layer(x, group_size=mbstd_group_size, num_new_features=mbstd_num_features)
             with tf.variable_scope("Conv"):
                 x = act(apply_bias(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale)))
             with tf.variable_scope("Dense0"):
@@ -633,16 +646,17 @@ def D_basic(
             with tf.variable_scope("Dense1"):
                 return apply_bias(dense(x, fmaps=max(label_size, 1), gain=1, use_wscale=use_wscale))
 
+    down_resolutions = list(range(resolution_log2, 2, -1))
     if structure == "fixed":
         x = fromrgb(images_in, resolution_log2)
-        for res in range(resolution_log2, 2, -1):
+        for res in down_resolutions:
             x = block(x, res)
         scores_out = block(x, 2)
 
     elif structure == "linear":
         images = images_in
         x = fromrgb(images, resolution_log2)
-        for res in range(resolution_log2, 2, -1):
+        for res in down_resolutions:
             lod = resolution_log2 - res
             x = block(x, res)
             images = downscale2d(images)
@@ -662,11 +676,11 @@ def D_basic(
             return _lazy_select(
                 lambda: x,
                 (lod_in > lod, lambda: tflib.lerp(x, fromrgb(downscale2d(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
-        scores_out = grow(2, resolution_log2 - 2)
+        scores_out = grow(res=2, lod=resolution_log2 - 2)
 
     if label_size:
-        with tf.variable_scope("LabelSwitch"):
-            scores_out = tf.reduce_sum(scores_out * labels_in, axis=1, keepdims=True)
+        with tf.variable_scope("LabelSwitch"):  # the score of each sample's own class
+            scores_out = tf.reduce_sum(labels_in * scores_out, axis=1, keepdims=True)
 
-    assert scores_out.dtype == tf.as_dtype(dtype)
+    assert scores_out.dtype.name == dtype
     return tf.identity(scores_out, name="scores_out")

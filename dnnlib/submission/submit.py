@@ -29,6 +29,7 @@ class PathType(Enum):
 
 
 _user_name_override = None
+_PPRINT = dict(indent=4, width=200, compact=False)
 
 
 class SubmitConfig(EasyDict):
@@ -36,162 +37,150 @@ class SubmitConfig(EasyDict):
 
     def __init__(self):
         super().__init__()
-        self.run_dir_root = ""
-        self.run_desc = ""
-        self.run_dir_ignore = ["__pycache__", "*.pyproj", "*.sln", "*.suo", ".cache", ".idea", ".vs", ".vscode"]
-        self.run_dir_extra_files = None
+        self.run_dir_root = ""                  # template of the results root, e.g. 'results'
+        self.run_desc = ""                      # suffix of the run dir name
+        self.run_dir_ignore = ["__pycache__", "*.pyproj", "*.sln", "*.suo"] + [".cache", ".idea", ".vs", ".vscode"]
+        self.run_dir_extra_files = None         # [(absolute source, path relative to <run_dir>/src)]
         self.submit_target = SubmitTarget.LOCAL
         self.num_gpus = 1
         self.print_info = False
         self.ask_confirmation = False
-        self.run_id = None
-        self.run_name = None
-        self.run_dir = None
-        self.run_func_name = None
-        self.run_func_kwargs = None
-        self.user_name = None
-        self.task_name = None
+        for field in ("run_id", "run_name", "run_dir", "run_func_name", "run_func_kwargs", "user_name", "task_name"):
+            self[field] = None                  # filled in by submit_run
         self.host_name = "localhost"
 
 
-def get_path_from_template(path_template: str, path_type: PathType = PathType.AUTO) -> str:
-    """Resolve <USERNAME> and normalise the path for this platform."""
+def _platform_path_type() -> PathType:
+    system = platform.system()
+    if system not in ("Windows", "Linux"):
+        raise RuntimeError("Unknown platform")
+    return PathType.WINDOWS if system == "Windows" else PathType.LINUX
+
+
+def get_path_from_template(path_template, path_type=PathType.AUTO):
+    """Resolve <USERNAME> and normalise the path for the platform."""
     if path_type == PathType.AUTO:
-        if platform.system() == "Windows":
-            path_type = PathType.WINDOWS
-        elif platform.system() == "Linux":
-            path_type = PathType.LINUX
-        else:
-            raise RuntimeError("Unknown platform")
-    path_template = path_template.replace("<USERNAME>", get_user_name())
-    if path_type == PathType.WINDOWS:
-        return str(pathlib.PureWindowsPath(path_template))
-    if path_type == PathType.LINUX:
-        return str(pathlib.PurePosixPath(path_template))
-    raise RuntimeError("Unknown platform")
+        path_type = _platform_path_type()
+    resolved = path_template.replace("<USERNAME>", get_user_name())
+    flavour = {PathType.WINDOWS: pathlib.PureWindowsPath, PathType.LINUX: pathlib.PurePosixPath}.get(path_type)
+    if flavour is None:
+        raise RuntimeError("Unknown platform")
+    return str(flavour(resolved))
 
 
-def get_template_from_path(path: str) -> str:
-    return path.replace("\\", "/")
+def get_template_from_path(path):
+    return "/".join(path.split("\\"))
 
 
-def convert_path(path: str, path_type: PathType = PathType.AUTO) -> str:
+def convert_path(path, path_type=PathType.AUTO):
     return get_path_from_template(get_template_from_path(path), path_type)
 
 
-def set_user_name_override(name: str) -> None:
+def set_user_name_override(name):
     global _user_name_override
     _user_name_override = name
 
 
-def get_user_name() -> str:
+def get_user_name():
     if _user_name_override is not None:
         return _user_name_override
-    if platform.system() == "Windows":
+    system = platform.system()
+    if system == "Windows":
         return os.getlogin()
-    if platform.system() == "Linux":
+    if system == "Linux":
         try:
             import pwd
-            return pwd.getpwuid(os.geteuid()).pw_name
+            return pwd.getpwuid(os.geteuid())[0]
         except Exception:
             return "unknown"
     raise RuntimeError("Unknown platform")
 
 
-def _next_run_id(run_dir_root: str) -> int:
+def _next_run_id(root):
     """1 + the largest leading number among the root's subdirectories (0 when there is none)."""
-    ids = []
-    for name in os.listdir(run_dir_root):
-        if os.path.isdir(os.path.join(run_dir_root, name)):
-            match = re.match(r"^\d+", name)
-            if match:
-                ids.append(int(match.group()))
-    return max(ids) + 1 if ids else 0
+    numbers = [int(m.group()) for name in os.listdir(root) if os.path.isdir(os.path.join(root, name)) for m in [re.match(r"\d+", name)] if m]
+    return 1 + max(numbers, default=-1)
 
 
-def _create_run_dir_local(submit_config: SubmitConfig) -> str:
-    run_dir_root = get_path_from_template(submit_config.run_dir_root, PathType.AUTO)
-    if not os.path.exists(run_dir_root):
-        print("Creating the run dir root: {}".format(run_dir_root))
-        os.makedirs(run_dir_root)
-    submit_config.run_id = _next_run_id(run_dir_root)
-    submit_config.run_name = "{0:05d}-{1}".format(submit_config.run_id, submit_config.run_desc)
-    run_dir = os.path.join(run_dir_root, submit_config.run_name)
+def _create_run_dir_local(config):
+    root = get_path_from_template(config.run_dir_root, PathType.AUTO)
+    if not os.path.exists(root):
+        print("Creating the run dir root: %s" % root)
+        os.makedirs(root)
+    config.run_id = _next_run_id(root)
+    config.run_name = "%05d-%s" % (config.run_id, config.run_desc)
+    run_dir = os.path.join(root, config.run_name)
     if os.path.exists(run_dir):
-        raise RuntimeError("The run dir already exists! ({0})".format(run_dir))
-    print("Creating the run dir: {}".format(run_dir))
+        raise RuntimeError("The run dir %s exists already" % run_dir)
+    print("Creating the run dir: %s" % run_dir)
     os.makedirs(run_dir)
     return run_dir
 
 
-def _populate_run_dir(run_dir: str, submit_config: SubmitConfig) -> None:
-    """Copy the code the run needs into <run_dir>/src and save the config next to it."""
+def _files_to_copy(config, run_dir):
+    """(source, destination) pairs: the code of the run function's package root, dnnlib, extras, and run.py."""
+    code_root = util.get_module_dir_by_obj_name(config.run_func_name)
+    for _ in range(config.run_func_name.count(".") - 1):  # 'training.training_loop.training_loop' -> the repo root
+        code_root = os.path.dirname(code_root)
+    dnnlib_dir = util.get_module_dir_by_obj_name("dnnlib")
+    sources = util.list_dir_recursively_with_ignore(code_root, ignores=config.run_dir_ignore)
+    sources += util.list_dir_recursively_with_ignore(dnnlib_dir, ignores=config.run_dir_ignore, add_base_to_relative=True)
+    sources += list(config.run_dir_extra_files or [])
+    pairs = [(src, os.path.join(run_dir, "src", rel)) for src, rel in sources]
+    pairs.append((os.path.join(dnnlib_dir, "submission", "_internal", "run.py"), os.path.join(run_dir, "run.py")))
+    return pairs
+
+
+def _populate_run_dir(run_dir, config):
     print("Copying files to the run dir")
-    run_func_module_dir_path = util.get_module_dir_by_obj_name(submit_config.run_func_name)
-    for _ in range(submit_config.run_func_name.count(".") - 1):
-        run_func_module_dir_path = os.path.dirname(run_func_module_dir_path)
-    files = util.list_dir_recursively_with_ignore(run_func_module_dir_path, ignores=submit_config.run_dir_ignore, add_base_to_relative=False)
-    dnnlib_module_dir_path = util.get_module_dir_by_obj_name("dnnlib")
-    files += util.list_dir_recursively_with_ignore(dnnlib_module_dir_path, ignores=submit_config.run_dir_ignore, add_base_to_relative=True)
-    if submit_config.run_dir_extra_files is not None:
-        files += submit_config.run_dir_extra_files
-    files = [(f[0], os.path.join(run_dir, "src", f[1])) for f in files]
-    files += [(os.path.join(dnnlib_module_dir_path, "submission", "_internal", "run.py"), os.path.join(run_dir, "run.py"))]
-    util.copy_files_and_create_dirs(files)
-
+    util.copy_files_and_create_dirs(_files_to_copy(config, run_dir))
     with open(os.path.join(run_dir, "submit_config.pkl"), "wb") as f:
-        pickle.dump(submit_config, f)
-    with open(os.path.join(run_dir, "submit_config.txt"), "w") as f:
-        pprint.pprint(submit_config, stream=f, indent=4, width=200, compact=False)
+        pickle.dump(config, f)
+    with open(os.path.join(run_dir, "submit_config.txt"), "wt") as f:
+        pprint.pprint(config, stream=f, **_PPRINT)
 
 
-def run_wrapper(submit_config: SubmitConfig) -> None:
-    """Run the submitted function with stdout/stderr teed to <run_dir>/log.txt."""
+def run_wrapper(submit_config):
+    """Run the submitted function with stdout/stderr teed to <run_dir>/log.txt; always leaves _finished.txt."""
     import dnnlib
-    is_local = submit_config.submit_target == SubmitTarget.LOCAL
-    if is_local:
-        logger = util.Logger(file_name=os.path.join(submit_config.run_dir, "log.txt"), file_mode="w", should_flush=True)
-    else:
-        logger = util.Logger(file_name=None, should_flush=True)
-
-    dnnlib.submit_config = submit_config
+    config = submit_config
+    local = config.submit_target == SubmitTarget.LOCAL
+    logger = util.Logger(file_name=os.path.join(config.run_dir, "log.txt") if local else None, file_mode="w", should_flush=True)
+    dnnlib.submit_config = config
+    started = time.time()
     try:
-        print("dnnlib: Running {0}() on {1}...".format(submit_config.run_func_name, submit_config.host_name))
-        start_time = time.time()
-        util.call_func_by_name(func_name=submit_config.run_func_name, submit_config=submit_config, **submit_config.run_func_kwargs)
-        print("dnnlib: Finished {0}() in {1}.".format(submit_config.run_func_name, util.format_time(time.time() - start_time)))
+        print("dnnlib: Running %s() on %s..." % (config.run_func_name, config.host_name))
+        util.call_func_by_name(func_name=config.run_func_name, submit_config=config, **config.run_func_kwargs)
+        print("dnnlib: Finished %s() in %s." % (config.run_func_name, util.format_time(time.time() - started)))
     except Exception:
-        if is_local:
+        if local:
             raise
         traceback.print_exc()
-        log_src = os.path.join(submit_config.run_dir, "log.txt")
-        log_dst = os.path.join(get_path_from_template(submit_config.run_dir_root), "{0}-error.txt".format(submit_config.run_name))
-        shutil.copyfile(log_src, log_dst)
+        error_log = os.path.join(get_path_from_template(config.run_dir_root), "%s-error.txt" % config.run_name)
+        shutil.copyfile(os.path.join(config.run_dir, "log.txt"), error_log)
     finally:
-        open(os.path.join(submit_config.run_dir, "_finished.txt"), "w").close()
-
+        with open(os.path.join(config.run_dir, "_finished.txt"), "w"):
+            pass
     dnnlib.submit_config = None
     logger.close()
 
 
-def submit_run(submit_config: SubmitConfig, run_func_name: str, **run_func_kwargs) -> None:
+def submit_run(submit_config, run_func_name, **run_func_kwargs):
     """Create a new run dir under run_dir_root and run `run_func_name(submit_config=..., **run_func_kwargs)` in it."""
-    submit_config = copy.copy(submit_config)
-    if submit_config.user_name is None:
-        submit_config.user_name = get_user_name()
-    submit_config.run_func_name = run_func_name
-    submit_config.run_func_kwargs = run_func_kwargs
-    assert submit_config.submit_target == SubmitTarget.LOCAL
+    config = copy.copy(submit_config)
+    if config.submit_target != SubmitTarget.LOCAL:
+        raise ValueError("only SubmitTarget.LOCAL is supported")
+    config.user_name = config.user_name or get_user_name()
+    config.run_func_name, config.run_func_kwargs = run_func_name, run_func_kwargs
 
-    run_dir = _create_run_dir_local(submit_config)
-    submit_config.task_name = "{0}-{1:05d}-{2}".format(submit_config.user_name, submit_config.run_id, submit_config.run_desc)
-    submit_config.run_dir = run_dir
-    _populate_run_dir(run_dir, submit_config)
+    config.run_dir = _create_run_dir_local(config)
+    config.task_name = "%s-%05d-%s" % (config.user_name, config.run_id, config.run_desc)
+    _populate_run_dir(config.run_dir, config)
 
-    if submit_config.print_info:
+    if config.print_info:
         print("\nSubmit config:\n")
-        pprint.pprint(submit_config, indent=4, width=200, compact=False)
+        pprint.pprint(config, **_PPRINT)
         print()
-    if submit_config.ask_confirmation and not util.ask_yes_no("Continue submitting the job?"):
+    if config.ask_confirmation and not util.ask_yes_no("Continue submitting the job?"):
         return
-    run_wrapper(submit_config)
+    run_wrapper(config)

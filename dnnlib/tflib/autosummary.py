@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from . import tfutil
-from .tfutil import TfExpression, TfExpressionEx
+from .tfutil import TfExpression
 
 _dtype = tf.float64
 _vars = OrderedDict()       # name -> [accumulator variables]
@@ -44,26 +44,27 @@ def _accumulate(name: str, value: TfExpression) -> TfExpression:
     return tf.assign_add(accumulator, update)
 
 
-def autosummary(name: str, value: TfExpressionEx, passthru: TfExpressionEx = None) -> TfExpressionEx:
+def autosummary(name, value, passthru=None):
     """Record `value` under `name`; returns passthru (or value) unchanged.
 
     A TF expression is recorded each time the returned tensor is evaluated;
     a Python or NumPy value is recorded immediately.
     """
     tfutil.assert_tf_initialized()
+    result = value if passthru is None else passthru
     if tfutil.is_tf_expression(value):
         with tf.name_scope("summary_" + name.replace("/", "_")), tf.device(value.device):
-            update_op = _accumulate(name, value)
-            with tf.control_dependencies([update_op]):
-                return tf.identity(value if passthru is None else passthru)
+            update = _accumulate(name, value)
+            with tf.control_dependencies([update]):
+                return tf.identity(result)
 
     if name not in _immediate:
         with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")), tf.device(None), tf.control_dependencies(None):
             placeholder = tf.placeholder(_dtype)
             _immediate[name] = (_accumulate(name, placeholder), placeholder)
-    update_op, placeholder = _immediate[name]
-    tfutil.run(update_op, {placeholder: value})
-    return value if passthru is None else passthru
+    update, placeholder = _immediate[name]
+    tfutil.run(update, {placeholder: value})
+    return result
 
 
 def finalize_autosummaries() -> Any:
@@ -74,19 +75,20 @@ def finalize_autosummaries() -> Any:
         return None
     _finalized = True
 
-    with tf.device(None), tf.control_dependencies(None):
+    with tf.control_dependencies(None), tf.device(None):
         for name, accumulators in _vars.items():
             with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")):
-                moments = tf.add_n([tf.identity(acc) for acc in accumulators])
-                moments = moments / moments[0]
-                with tf.control_dependencies([moments]):
+                totals = tf.add_n([tf.identity(acc) for acc in accumulators])  # [count, sum, sum of squares]
+                count, total, total_sq = tf.unstack(totals)
+                mean = total / count
+                std = tf.sqrt(total_sq / count - tf.square(mean))  # population std; NaN when nothing was recorded
+                with tf.control_dependencies([mean, std]):  # read, then zero, then report
                     resets = [tf.assign(acc, tf.zeros([3], dtype=_dtype)) for acc in accumulators]
                 with tf.name_scope(None), tf.control_dependencies(resets):
-                    mean = tf.identity(moments[1])
-                    std = tf.sqrt(moments[2] - tf.square(moments[1]))
+                    mean, std = tf.identity(mean), tf.identity(std)
                     tf.summary.scalar(name, mean)
-                    tf.summary.scalar("xCustomScalars/" + name + "/margin_lo", mean - std)
-                    tf.summary.scalar("xCustomScalars/" + name + "/margin_hi", mean + std)
+                    tf.summary.scalar("xCustomScalars/%s/margin_lo" % name, mean - std)
+                    tf.summary.scalar("xCustomScalars/%s/margin_hi" % name, mean + std)
     return _custom_scalars_layout(sorted(_vars.keys()))
 
 
@@ -135,6 +137,7 @@ def save_summaries(file_writer, global_step: int = None) -> None:
         layout = finalize_autosummaries()
         if layout is not None:
             file_writer.add_summary(layout)
-        with tf.device(None), tf.control_dependencies(None):
+        with tf.control_dependencies(None), tf.device(None):
             _merge_op = tf.summary.merge_all()
-    file_writer.add_summary(_merge_op.eval(), global_step)
+    summary = tfutil.run(_merge_op)
+    file_writer.add_summary(summary, global_step)

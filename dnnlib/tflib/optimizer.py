@@ -6,7 +6,6 @@ gradients, which is skipped entirely.
 """
 
 from collections import OrderedDict
-from typing import List, Union
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -14,7 +13,6 @@ import tensorflow.compat.v1 as tf
 from .. import util
 from . import autosummary
 from . import tfutil
-from .tfutil import TfExpression, TfExpressionEx
 
 
 def _tf1_optimizer_class(name: str):
@@ -28,129 +26,142 @@ def _tf1_optimizer_class(name: str):
 class Optimizer:
     """Collect losses from one or more devices with register_gradients(), then build one training op with apply_updates()."""
 
-    def __init__(self, name: str = "Train", tf_optimizer: str = "tf.train.AdamOptimizer", learning_rate: TfExpressionEx = 0.001,
-                 use_loss_scaling: bool = False, loss_scaling_init: float = 64.0, loss_scaling_inc: float = 0.0005,
-                 loss_scaling_dec: float = 1.0, **kwargs):
+    def __init__(self, name="Train", tf_optimizer="tf.train.AdamOptimizer", learning_rate=0.001, use_loss_scaling=False,
+                 loss_scaling_init=64.0, loss_scaling_inc=0.0005, loss_scaling_dec=1.0, **kwargs):
         self.name = name
-        self.learning_rate = tf.convert_to_tensor(learning_rate)
-        self.id = self.name.replace("/", ".")
-        self.scope = tf.get_default_graph().unique_name(self.id)
+        self.id = name.replace("/", ".")
+        self.learning_rate = tf.convert_to_tensor(value=learning_rate)
+        graph = tf.get_default_graph()
+        self.scope = graph.unique_name(self.id)  # relative to the current name scope
         self.optimizer_class = _tf1_optimizer_class(tf_optimizer)
         self.optimizer_kwargs = dict(kwargs)
-        self.use_loss_scaling = use_loss_scaling
-        self.loss_scaling_init = loss_scaling_init
-        self.loss_scaling_inc = loss_scaling_inc
-        self.loss_scaling_dec = loss_scaling_dec
+        self.use_loss_scaling, self.loss_scaling_init = use_loss_scaling, loss_scaling_init
+        self.loss_scaling_inc, self.loss_scaling_dec = loss_scaling_inc, loss_scaling_dec
         self._grad_shapes = None
         self._dev_opt = OrderedDict()     # device -> TF optimizer
-        self._dev_grads = OrderedDict()   # device -> [[(grad, var), ...] per registered loss]
-        self._dev_ls_var = OrderedDict()  # device -> loss scaling variable
+        self._dev_grads = OrderedDict()   # device -> one [(grad, var), ...] list per registered loss
+        self._dev_ls_var = OrderedDict()  # device -> loss-scaling variable
         self._updates_applied = False
 
-    def register_gradients(self, loss: TfExpression, trainable_vars: Union[List, dict]) -> None:
-        """Add the gradients of `loss` w.r.t. the variables; call once per device (tower)."""
-        assert not self._updates_applied
-        if isinstance(trainable_vars, dict):
-            trainable_vars = list(trainable_vars.values())
-        assert isinstance(trainable_vars, list) and len(trainable_vars) >= 1
-        assert all(tfutil.is_tf_expression(expr) for expr in trainable_vars + [loss])
-
-        shapes = [tfutil.shape_to_list(var.shape) for var in trainable_vars]
+    def register_gradients(self, loss, trainable_vars):
+        """Add the gradients of `loss` w.r.t. the variables (a list, or a dict such as Network.trainables); once per device."""
+        assert not self._updates_applied, "register_gradients() after apply_updates()"
+        variables = list(trainable_vars.values()) if isinstance(trainable_vars, dict) else list(trainable_vars)
+        if not variables or not all(tfutil.is_tf_expression(v) for v in variables + [loss]):
+            raise ValueError("register_gradients() needs a loss expression and at least one variable")
+        shapes = [tfutil.shape_to_list(v.shape) for v in variables]
         if self._grad_shapes is None:
             self._grad_shapes = shapes
         assert shapes == self._grad_shapes, "every register_gradients() call must use variables of the same shapes"
-        dev = loss.device
-        assert all(var.device == dev for var in trainable_vars), "loss (%r) and variables (%r) must be on one device" % (dev, trainable_vars[0].device)
+        device = loss.device
+        assert all(v.device == device for v in variables), "loss (%r) and variables (%r) must be on one device" % (device, variables[0].device)
 
-        with tf.name_scope(self.id + "_grad"), tf.device(dev):
-            if dev not in self._dev_opt:
-                opt_name = self.scope.replace("/", "_") + "_opt%d" % len(self._dev_opt)
-                self._dev_opt[dev] = self.optimizer_class(name=opt_name, learning_rate=self.learning_rate, **self.optimizer_kwargs)
-                self._dev_grads[dev] = []
-            loss = self.apply_loss_scaling(tf.cast(loss, tf.float32))
-            grads = self._dev_opt[dev].compute_gradients(loss, trainable_vars, gate_gradients=tf.train.Optimizer.GATE_NONE)
-            self._dev_grads[dev].append([(g if g is not None else tf.zeros_like(v), v) for g, v in grads])
+        with tf.name_scope(self.id + "_grad"), tf.device(device):
+            optimizer = self._dev_opt.get(device)
+            if optimizer is None:
+                optimizer = self.optimizer_class(name="%s_opt%d" % (self.scope.replace("/", "_"), len(self._dev_opt)),
+                                                 learning_rate=self.learning_rate, **self.optimizer_kwargs)
+                self._dev_opt[device] = optimizer
+                self._dev_grads[device] = []
+            scaled_loss = self.apply_loss_scaling(tf.cast(loss, tf.float32))
+            pairs = optimizer.compute_gradients(scaled_loss, variables, gate_gradients=tf.train.Optimizer.GATE_NONE)
+            self._dev_grads[device].append([(tf.zeros_like(v) if g is None else g, v) for g, v in pairs])
 
-    def apply_updates(self) -> tf.Operation:
+    def _sum_per_device(self):
+        """device -> [(sum of that device's gradients in float32, var)]."""
+        summed = OrderedDict()
+        for index, (device, losses) in enumerate(self._dev_grads.items()):
+            with tf.name_scope("ProcessGrads%d" % index), tf.device(device):
+                summed[device] = [(tf.add_n([tf.cast(g, tf.float32) for g, _ in per_var]), per_var[0][1]) for per_var in zip(*losses)]
+        return summed
+
+    def _sum_across_devices(self, summed):
+        """Give every device the total over all devices (each device updates its own copy of the variables)."""
+        with tf.device(None), tf.name_scope("SumAcrossGPUs"):
+            for index, shape in enumerate(self._grad_shapes):
+                if np.prod(shape) == 0:
+                    continue
+                total = tf.add_n([pairs[index][0] for pairs in summed.values()])
+                for device, pairs in summed.items():
+                    with tf.device(device):
+                        pairs[index] = (tf.identity(total), pairs[index][1])
+
+    def apply_updates(self):
         """The training op: average all registered gradients, skip non-finite steps, update every device's variables."""
         tfutil.assert_tf_initialized()
-        assert not self._updates_applied
+        assert not self._updates_applied, "apply_updates() can be called once"
         self._updates_applied = True
-        devices = list(self._dev_grads.keys())
-        total_grads = sum(len(grads) for grads in self._dev_grads.values())
-        assert len(devices) >= 1 and total_grads >= 1
+        num_losses = sum(map(len, self._dev_grads.values()))
+        assert num_losses > 0, "register_gradients() first"
+        last_device = list(self._dev_grads)[-1]
         ops = []
 
-        with tfutil.absolute_name_scope(self.scope):
-            dev_grads = OrderedDict()
-            for dev_idx, dev in enumerate(devices):
-                with tf.name_scope("ProcessGrads%d" % dev_idx), tf.device(dev):
-                    per_var = zip(*self._dev_grads[dev])
-                    dev_grads[dev] = [(tf.add_n([tf.cast(g, tf.float32) for g, _v in gv]), gv[0][1]) for gv in per_var]
-
-            if len(devices) > 1:
-                with tf.name_scope("SumAcrossGPUs"), tf.device(None):
-                    for var_idx, grad_shape in enumerate(self._grad_shapes):
-                        if np.prod(grad_shape) == 0:
-                            continue
-                        total = tf.add_n([dev_grads[dev][var_idx][0] for dev in devices])
-                        for dev in devices:
-                            with tf.device(dev):
-                                dev_grads[dev][var_idx] = (tf.identity(total), dev_grads[dev][var_idx][1])
-
-            for dev_idx, (dev, grads) in enumerate(dev_grads.items()):
-                with tf.name_scope("ApplyGrads%d" % dev_idx), tf.device(dev):
-                    if self.use_loss_scaling or total_grads > 1:
+        scope = tfutil.absolute_name_scope(self.scope)
+        with scope:
+            summed = self._sum_per_device()
+            if len(summed) > 1:
+                self._sum_across_devices(summed)
+            for index, (device, pairs) in enumerate(summed.items()):
+                with tf.name_scope("ApplyGrads%d" % index), tf.device(device):
+                    if self.use_loss_scaling or num_losses > 1:
                         with tf.name_scope("Scale"):
-                            coef = self.undo_loss_scaling(tf.constant(np.float32(1.0 / total_grads), name="coef"))
-                            grads = [(g * coef, v) for g, v in grads]
+                            factor = self.undo_loss_scaling(tf.constant(np.float32(1 / num_losses), name="coef"))
+                            pairs = [(g * factor, v) for g, v in pairs]
                     with tf.name_scope("CheckOverflow"):
-                        grad_ok = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g, _v in grads]))
+                        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g, _ in pairs]))
                     with tf.name_scope("UpdateWeights"):
-                        ops.append(self._guarded_update(dev, grads, grad_ok))
-                    if dev == devices[-1]:
+                        ops.append(self._guarded_update(device, pairs, finite))
+                    if device == last_device:
                         with tf.name_scope("Statistics"):
-                            ops.append(autosummary.autosummary(self.id + "/learning_rate", self.learning_rate))
-                            ops.append(autosummary.autosummary(self.id + "/overflow_frequency", tf.where(grad_ok, 0, 1)))
+                            ops.append(autosummary.autosummary("%s/learning_rate" % self.id, self.learning_rate))
+                            ops.append(autosummary.autosummary("%s/overflow_frequency" % self.id, tf.where(finite, 0, 1)))
                             if self.use_loss_scaling:
-                                ops.append(autosummary.autosummary(self.id + "/loss_scaling_log2", self.get_loss_scaling_var(dev)))
-
+                                ops.append(autosummary.autosummary("%s/loss_scaling_log2" % self.id, self.get_loss_scaling_var(device)))
             self.reset_optimizer_state()
-            tfutil.init_uninitialized_vars(list(self._dev_ls_var.values()))
-            return tf.group(*ops, name="TrainingOp")
+            tfutil.init_uninitialized_vars([var for var in self._dev_ls_var.values()])
+            training_op = tf.group(*ops, name="TrainingOp")
+        return training_op
 
-    def _guarded_update(self, dev: str, grads: list, grad_ok: TfExpression) -> TfExpression:
+    def _guarded_update(self, device, pairs, finite):
         """Apply the gradients only when all are finite; move the loss scale up or down accordingly."""
-        opt = self._dev_opt[dev]
+        optimizer = self._dev_opt[device]
         if not self.use_loss_scaling:
-            return tf.cond(grad_ok, lambda: opt.apply_gradients(grads), tf.no_op)
-        ls_var = self.get_loss_scaling_var(dev)
-        return tf.cond(grad_ok,
-                       lambda: tf.group(tf.assign_add(ls_var, self.loss_scaling_inc), opt.apply_gradients(grads)),
-                       lambda: tf.group(tf.assign_sub(ls_var, self.loss_scaling_dec)))
+            return tf.cond(finite, lambda: optimizer.apply_gradients(pairs), tf.no_op)
+        scale = self.get_loss_scaling_var(device)
 
-    def reset_optimizer_state(self) -> None:
+        def step():
+            return tf.group(optimizer.apply_gradients(pairs), tf.assign_add(scale, self.loss_scaling_inc))
+
+        def back_off():
+            return tf.group(tf.assign_sub(scale, self.loss_scaling_dec))
+        return tf.cond(finite, step, back_off)
+
+    def reset_optimizer_state(self):
         """Re-initialize the optimizer slots (e.g. Adam moments) on every device."""
         tfutil.assert_tf_initialized()
-        tfutil.run([var.initializer for opt in self._dev_opt.values() for var in opt.variables()])
+        slots = [var for optimizer in self._dev_opt.values() for var in optimizer.variables()]
+        tfutil.run([var.initializer for var in slots])
 
-    def get_loss_scaling_var(self, device: str) -> Union[tf.Variable, None]:
+    def get_loss_scaling_var(self, device):
         """The log2 loss scale of a device, created on first use; None without loss scaling."""
         if not self.use_loss_scaling:
             return None
         if device not in self._dev_ls_var:
-            with tfutil.absolute_name_scope(self.scope + "/LossScalingVars"), tf.control_dependencies(None):
-                self._dev_ls_var[device] = tf.Variable(np.float32(self.loss_scaling_init), name="loss_scaling_var")
+            with tfutil.absolute_name_scope("%s/LossScalingVars" % self.scope), tf.control_dependencies(None):
+                initial = np.float32(self.loss_scaling_init)
+                self._dev_ls_var[device] = tf.Variable(initial, name="loss_scaling_var")
         return self._dev_ls_var[device]
 
-    def apply_loss_scaling(self, value: TfExpression) -> TfExpression:
+    def _scaled(self, value, sign):
         assert tfutil.is_tf_expression(value)
         if not self.use_loss_scaling:
             return value
-        return value * tfutil.exp2(self.get_loss_scaling_var(value.device))
+        return value * tfutil.exp2(sign * self.get_loss_scaling_var(value.device))
 
-    def undo_loss_scaling(self, value: TfExpression) -> TfExpression:
-        assert tfutil.is_tf_expression(value)
-        if not self.use_loss_scaling:
-            return value
-        return value * tfutil.exp2(-self.get_loss_scaling_var(value.device))
+    def apply_loss_scaling(self, value):
+        """value * 2^scale (identity without loss scaling)."""
+        return self._scaled(value, 1.0)
+
+    def undo_loss_scaling(self, value):
+        """value * 2^-scale (identity without loss scaling)."""
+        return self._scaled(value, -1.0)

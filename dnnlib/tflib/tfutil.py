@@ -6,205 +6,215 @@ which is what the original code (and every network pickle) assumes.
 
 import collections.abc
 import os
-from typing import Any, Iterable, List, Union
+from typing import Any, Union
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: hide its start-up chatter.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: hide its start-up chatter
 
 import tensorflow.compat.v1 as tf  # noqa: E402
-
 from tensorflow.python.util import deprecation  # noqa: E402
 
 deprecation._PRINT_DEPRECATION_WARNINGS = False  # TF1-style calls are deliberate here; TF's notices about them are noise.
-tf.disable_v2_behavior()  # Graph mode, ref variables, v1 control flow and shapes: what TF1 code expects.
+tf.disable_v2_behavior()  # graph mode, ref variables, v1 control flow and shapes: what TF1 code expects
 
-TfExpression = Union[tf.Tensor, tf.Variable, tf.Operation]
-"""A TensorFlow expression."""
+TfExpression = Union[tf.Operation, tf.Tensor, tf.Variable]
+"""Anything TensorFlow can evaluate."""
 
-TfExpressionEx = Union[TfExpression, int, float, np.ndarray]
-"""A TensorFlow expression or something that converts to one."""
+TfExpressionEx = Union[TfExpression, np.ndarray, float, int]
+"""A TensorFlow expression, or a value that converts to one."""
+
+_LN2 = np.log(2.0)
 
 
 def run(*args, **kwargs) -> Any:
-    """Run in the default session."""
+    """Session.run() in the default session."""
     assert_tf_initialized()
-    return tf.get_default_session().run(*args, **kwargs)
+    session = tf.get_default_session()
+    return session.run(*args, **kwargs)
 
 
 def is_tf_expression(x: Any) -> bool:
-    return isinstance(x, (tf.Tensor, tf.Variable, tf.Operation))
+    return isinstance(x, TfExpression.__args__)
 
 
-def shape_to_list(shape: Iterable[tf.Dimension]) -> List[Union[int, None]]:
-    return [tf.compat.dimension_value(dim) for dim in shape]
+def shape_to_list(shape) -> list:
+    """A TensorShape (or list of Dimensions) as ints, None where unknown."""
+    return [tf.compat.dimension_value(d) for d in shape]
 
 
-def flatten(x: TfExpressionEx) -> TfExpression:
+def flatten(x):
     with tf.name_scope("Flatten"):
         return tf.reshape(x, [-1])
 
 
-def log2(x: TfExpressionEx) -> TfExpression:
+def log2(x):
     with tf.name_scope("Log2"):
-        return tf.log(x) * np.float32(1.0 / np.log(2.0))
+        return tf.math.log(x) * np.float32(1 / _LN2)
 
 
-def exp2(x: TfExpressionEx) -> TfExpression:
+def exp2(x):
     with tf.name_scope("Exp2"):
-        return tf.exp(x * np.float32(np.log(2.0)))
+        return tf.math.exp(x * np.float32(_LN2))
 
 
-def lerp(a: TfExpressionEx, b: TfExpressionEx, t: TfExpressionEx) -> TfExpressionEx:
+def lerp(a, b, t):
+    """a + (b - a) * t."""
     with tf.name_scope("Lerp"):
         return a + (b - a) * t
 
 
-def lerp_clip(a: TfExpressionEx, b: TfExpressionEx, t: TfExpressionEx) -> TfExpression:
+def lerp_clip(a, b, t):
+    """a + (b - a) * t with t clipped to [0, 1]."""
     with tf.name_scope("LerpClip"):
-        return a + (b - a) * tf.clip_by_value(t, 0.0, 1.0)
+        return a + (b - a) * tf.minimum(tf.maximum(t, 0.0), 1.0)
 
 
-def absolute_name_scope(scope: str) -> tf.name_scope:
-    """Enter `scope` exactly, whatever name scope is current."""
+def absolute_name_scope(scope):
+    """Enter name scope `scope` exactly, whatever the current one (a trailing '/' means absolute)."""
     return tf.name_scope(scope + "/")
 
 
-def absolute_variable_scope(scope: str, **kwargs) -> tf.variable_scope:
+def absolute_variable_scope(scope, **kwargs):
     """Enter variable scope `scope` exactly, without opening a name scope."""
-    return tf.variable_scope(tf.VariableScope(name=scope, **kwargs), auxiliary_name_scope=False)
+    exact = tf.VariableScope(name=scope, **kwargs)
+    return tf.variable_scope(exact, auxiliary_name_scope=False)
 
 
-def _sanitize_tf_config(config_dict: dict = None) -> dict:
-    cfg = dict()
-    cfg["rnd.np_random_seed"] = None         # Seed for NumPy's global RNG; None keeps it as is.
-    cfg["rnd.tf_random_seed"] = "auto"       # Graph-level TF seed; "auto" draws one from NumPy.
-    cfg["env.TF_CPP_MIN_LOG_LEVEL"] = "1"    # Hide TensorFlow's info messages.
-    cfg["graph_options.place_pruned_graph"] = True
-    cfg["gpu_options.allow_growth"] = True
-    cfg["allow_soft_placement"] = True       # Ours: /gpu:N pins fall back to the CPU on CPU-only machines.
-    if config_dict is not None:
-        cfg.update(config_dict)
-    return cfg
+_DEFAULT_TF_CONFIG = {
+    "rnd.np_random_seed": None,             # seed of NumPy's global RNG; None leaves it alone
+    "rnd.tf_random_seed": "auto",           # graph-level TF seed; 'auto' draws one from NumPy
+    "env.TF_CPP_MIN_LOG_LEVEL": "1",
+    "graph_options.place_pruned_graph": True,
+    "gpu_options.allow_growth": True,
+    "allow_soft_placement": True,           # ours: /gpu:N pins fall back to the CPU on CPU-only machines
+}
 
 
-def init_tf(config_dict: dict = None) -> None:
-    """Create the process-wide default session unless one exists; seeds NumPy and TensorFlow as configured."""
-    if tf.get_default_session() is not None:
-        return
-    cfg = _sanitize_tf_config(config_dict)
-    np_random_seed = cfg["rnd.np_random_seed"]
-    if np_random_seed is not None:
-        np.random.seed(np_random_seed)
-    tf_random_seed = cfg["rnd.tf_random_seed"]
-    if tf_random_seed == "auto":
-        tf_random_seed = np.random.randint(1 << 31)
-    if tf_random_seed is not None:
-        tf.set_random_seed(tf_random_seed)
-    for key, value in cfg.items():
-        fields = key.split(".")
-        if fields[0] == "env":
-            assert len(fields) == 2
-            os.environ[fields[1]] = str(value)
-    create_session(cfg, force_as_default=True)
+def _sanitize_tf_config(config_dict=None) -> dict:
+    return dict(_DEFAULT_TF_CONFIG, **(config_dict or {}))
+
+
+def init_tf(config_dict=None) -> None:
+    """Create the process-wide default session (unless there is one), seeding NumPy and TensorFlow as configured."""
+    if tf.get_default_session() is None:
+        config = _sanitize_tf_config(config_dict)
+        if config["rnd.np_random_seed"] is not None:
+            np.random.seed(config["rnd.np_random_seed"])
+        graph_seed = config["rnd.tf_random_seed"]
+        if graph_seed == "auto":
+            graph_seed = np.random.randint(2 ** 31)
+        if graph_seed is not None:
+            tf.set_random_seed(graph_seed)
+        for key, value in config.items():
+            if key.startswith("env."):
+                os.environ[key[len("env."):]] = str(value)
+        create_session(config, force_as_default=True)
 
 
 def assert_tf_initialized():
     if tf.get_default_session() is None:
-        raise RuntimeError("No default TensorFlow session found. Please call dnnlib.tflib.init_tf().")
+        raise RuntimeError("There is no default TensorFlow session; call dnnlib.tflib.init_tf() first.")
 
 
-def create_session(config_dict: dict = None, force_as_default: bool = False) -> tf.Session:
-    """A session configured from dotted keys into tf.ConfigProto; optionally the default for good."""
-    cfg = _sanitize_tf_config(config_dict)
-    config_proto = tf.ConfigProto()
-    for key, value in cfg.items():
-        fields = key.split(".")
-        if fields[0] not in ["rnd", "env"]:
-            obj = config_proto
-            for field in fields[:-1]:
-                obj = getattr(obj, field)
-            if isinstance(obj, collections.abc.MutableMapping) or type(obj).__name__.endswith("MapContainer"):
-                obj[fields[-1]] = value  # map fields such as device_count.CPU
-            else:
-                setattr(obj, fields[-1], value)
-    session = tf.Session(config=config_proto)
+def _config_proto(config: dict):
+    """tf.ConfigProto from dotted keys ('gpu_options.allow_growth', 'device_count.CPU', ...)."""
+    proto = tf.ConfigProto()
+    for key, value in config.items():
+        *path, field = key.split(".")
+        if path and path[0] in ("rnd", "env"):
+            continue
+        target = proto
+        for part in path:
+            target = getattr(target, part)
+        if isinstance(target, collections.abc.MutableMapping) or type(target).__name__.endswith("MapContainer"):
+            target[field] = value  # map fields such as device_count
+        else:
+            setattr(target, field, value)
+    return proto
+
+
+def create_session(config_dict=None, force_as_default=False):
+    """A session configured like init_tf's; with force_as_default it stays the thread's default for good."""
+    session = tf.Session(config=_config_proto(_sanitize_tf_config(config_dict)))
     if force_as_default:
-        # Entered and never exited: the session stays the default for the rest of the thread.
         context = session.as_default()
         context.enforce_nesting = False
-        context.__enter__()
+        context.__enter__()  # never exited on purpose
         session._tflib_default_context = context
     return session
 
 
-def init_uninitialized_vars(target_vars: List[tf.Variable] = None) -> None:
-    """Run the initializers of the variables not yet initialized, with one check run and one init run."""
-    assert_tf_initialized()
-    if target_vars is None:
-        target_vars = tf.global_variables()
+def _helper_tensor(var, suffix):
+    """The tensor `<var op>/<suffix>` if an earlier call created it, else None."""
+    try:
+        return tf.get_default_graph().get_tensor_by_name("%s/%s" % (var.op.name, suffix))
+    except KeyError:
+        return None
 
-    test_vars = []
-    test_ops = []
+
+def init_uninitialized_vars(target_vars=None) -> None:
+    """Initialize the variables that are not yet initialized: one run to check them, one to initialize."""
+    assert_tf_initialized()
+    candidates = tf.global_variables() if target_vars is None else target_vars
+    unchecked, checks = [], []
     with tf.control_dependencies(None):
-        for var in target_vars:
+        for var in candidates:
             assert is_tf_expression(var)
-            try:
-                tf.get_default_graph().get_tensor_by_name(var.name.replace(":0", "/IsVariableInitialized:0"))
-            except KeyError:
-                test_vars.append(var)
-                with absolute_name_scope(var.name.split(":")[0]):
-                    test_ops.append(tf.is_variable_initialized(var))
-
-    init_vars = [var for var, inited in zip(test_vars, run(test_ops)) if not inited]
-    run([var.initializer for var in init_vars])
+            if _helper_tensor(var, "IsVariableInitialized:0") is None:  # the check op doubles as a memo
+                with absolute_name_scope(var.op.name):
+                    checks.append(tf.is_variable_initialized(var))
+                unchecked.append(var)
+    flags = run(checks)
+    run([var.initializer for var, initialized in zip(unchecked, flags) if not initialized])
 
 
-def set_vars(var_to_value_dict: dict) -> None:
-    """Assign values to variables through cached placeholder setters (no graph growth on repeat calls)."""
+def set_vars(var_to_value_dict):
+    """Assign NumPy values to variables through cached placeholder setters, all in one run."""
     assert_tf_initialized()
-    ops = []
-    feed_dict = {}
-    for var, value in var_to_value_dict.items():
+    setters, feed = [], {}
+    for var in var_to_value_dict:
+        value = var_to_value_dict[var]
         assert is_tf_expression(var)
-        try:
-            setter = tf.get_default_graph().get_tensor_by_name(var.name.replace(":0", "/setter:0"))
-        except KeyError:
-            with absolute_name_scope(var.name.split(":")[0]):
-                with tf.control_dependencies(None):
-                    setter = tf.assign(var, tf.placeholder(var.dtype, var.shape, "new_value"), name="setter")
-        ops.append(setter)
-        feed_dict[setter.op.inputs[1]] = value
-    run(ops, feed_dict)
+        setter = _helper_tensor(var, "setter:0")
+        if setter is None:
+            with absolute_name_scope(var.op.name), tf.control_dependencies(None):
+                new_value = tf.placeholder(var.dtype, var.shape, "new_value")
+                setter = tf.assign(var, new_value, name="setter")
+        setters.append(setter)
+        feed[setter.op.inputs[1]] = value
+    run(setters, feed)
 
 
-def create_var_with_large_initial_value(initial_value: np.ndarray, *args, **kwargs):
-    """A variable set from a NumPy array without embedding the array in the graph as a constant."""
+def create_var_with_large_initial_value(initial_value, *args, **kwargs):
+    """A variable filled from a NumPy array without embedding the array in the graph as a constant."""
     assert_tf_initialized()
-    assert isinstance(initial_value, np.ndarray)
-    zeros = tf.zeros(initial_value.shape, initial_value.dtype)
-    var = tf.Variable(zeros, *args, **kwargs)
+    if not isinstance(initial_value, np.ndarray):
+        raise TypeError("initial_value must be a NumPy array")
+    var = tf.Variable(tf.zeros(initial_value.shape, initial_value.dtype), *args, **kwargs)
     set_vars({var: initial_value})
     return var
 
 
 def convert_images_from_uint8(images, drange=[-1, 1], nhwc_to_nchw=False):
-    """uint8 images to float32: (x - drange[0]) * (drange[1] - drange[0]) / 255, exactly the original's formula."""
-    images = tf.cast(images, tf.float32)
+    """uint8 images to float32: (x - drange[0]) * (drange[1] - drange[0]) / 255 (the original's formula)."""
+    low, high = drange
+    x = tf.cast(images, tf.float32)
     if nhwc_to_nchw:
-        images = tf.transpose(images, [0, 3, 1, 2])
-    return (images - drange[0]) * ((drange[1] - drange[0]) / 255)
+        x = tf.transpose(x, perm=[0, 3, 1, 2])
+    return (x - low) * ((high - low) / 255)
 
 
 def convert_images_to_uint8(images, drange=[-1, 1], nchw_to_nhwc=False, shrink=1):
-    """float images in `drange` to uint8, rounding half up; optional box shrink and NCHW->NHWC."""
-    images = tf.cast(images, tf.float32)
-    images = tf.transpose(images, [0, 2, 3, 1]) if (nchw_to_nhwc or shrink > 1) else images
-    if shrink > 1:  # CPU kernels pool NHWC only, so pool after the transpose.
+    """float images in `drange` to uint8, rounding half up; optional box shrink and NCHW -> NHWC."""
+    low, high = drange
+    x = tf.cast(images, tf.float32)
+    if nchw_to_nhwc or shrink > 1:
+        x = tf.transpose(x, perm=[0, 2, 3, 1])
+    if shrink > 1:  # CPU kernels pool NHWC only, so pool after the transpose
         window = [1, shrink, shrink, 1]
-        images = tf.nn.avg_pool(images, ksize=window, strides=window, padding="VALID", data_format="NHWC")
+        x = tf.nn.avg_pool(x, ksize=window, strides=window, padding="VALID", data_format="NHWC")
         if not nchw_to_nhwc:
-            images = tf.transpose(images, [0, 3, 1, 2])
-    scale = 255 / (drange[1] - drange[0])
-    images = images * scale + (0.5 - drange[0] * scale)
-    return tf.saturate_cast(images, tf.uint8)
+            x = tf.transpose(x, perm=[0, 3, 1, 2])
+    gain = 255 / (high - low)
+    return tf.saturate_cast(x * gain + (0.5 - low * gain), tf.uint8)

@@ -13,7 +13,7 @@ from dnnlib.submission.submit import run_wrapper, set_user_name_override  # noqa
 
 def main():
     if len(sys.argv) < 4:
-        raise RuntimeError("This script needs three arguments: run_dir, task_name and host_name!")
+        raise RuntimeError("usage: run.py RUN_DIR TASK_NAME HOST_NAME")
     run_dir, task_name, host_name = sys.argv[1:4]
     with open(os.path.join(run_dir, "submit_config.pkl"), "rb") as f:
         submit_config = pickle.load(f)
