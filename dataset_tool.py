@@ -75,12 +75,12 @@ class TFRecordExporter:
         self.resolution_log2 = None
         self.tfr_writers = []
         self.print_progress = print_progress
-        self.progress_interval = progress_interval
+        self.progress_interval = max(int(progress_interval), 1)
         self.compress = compress
         self._start_time = time.time()
 
         if self.print_progress:
-            print('Creating dataset "%s"' % tfrecord_dir)
+            print(f'Creating dataset "{tfrecord_dir}"')
         self._output = _AtomicDirectory(tfrecord_dir, overwrite=overwrite)
         name = os.path.basename(os.path.normpath(tfrecord_dir))
         self.tfr_prefix = os.path.join(self._output.path, name)
@@ -108,7 +108,7 @@ class TFRecordExporter:
     def choose_shuffled_order(self):
         """The order in which images (and labels) are written: a fixed permutation (seed 123)."""
         order = np.arange(self.expected_images)
-        np.random.RandomState(123).shuffle(order)
+        np.random.RandomState(seed=123).shuffle(order)  # fixed, whatever --random_seed says
         return order
 
     def _report_progress(self):
@@ -131,9 +131,8 @@ class TFRecordExporter:
         if shape[1] != 2 ** self.resolution_log2 or shape[1] < 4:
             raise DatasetToolError("Image resolution must be a power of two of at least 4, not %d." % shape[1])
         options = tf.io.TFRecordOptions(compression_type="GZIP" if self.compress else "")
-        for lod in range(self.resolution_log2 - 1):
-            tfr_file = self.tfr_prefix + "-r%02d.tfrecords" % (self.resolution_log2 - lod)
-            self.tfr_writers.append(tf.io.TFRecordWriter(tfr_file, options))
+        for level in range(self.resolution_log2, 1, -1):  # full size down to 4x4: -r10 ... -r02 at 1024
+            self.tfr_writers.append(tf.io.TFRecordWriter("%s-r%02d.tfrecords" % (self.tfr_prefix, level), options))
 
     def add_image(self, img):
         """img: uint8 [C, H, W]. Each further level is the 2x2 average of the previous level's float values."""
@@ -173,9 +172,7 @@ class TFRecordExporter:
 
 
 def _one_hot(labels, num_classes):
-    onehot = np.zeros((labels.size, num_classes), dtype=np.float32)
-    onehot[np.arange(labels.size), labels] = 1.0
-    return onehot
+    return np.eye(num_classes, dtype=np.float32)[labels]
 
 
 def _write_shuffled(tfrecord_dir, images, onehot, compress, overwrite):
@@ -208,7 +205,7 @@ def _next_image(dset):
 
 
 def display(tfrecord_dir):
-    print('Loading dataset "%s"' % tfrecord_dir)
+    print(f'Loading dataset "{tfrecord_dir}"')
     try:
         import cv2
     except ImportError:
@@ -232,9 +229,9 @@ def display(tfrecord_dir):
 
 
 def extract(tfrecord_dir, output_dir, overwrite=False):
-    print('Loading dataset "%s"' % tfrecord_dir)
+    print(f'Loading dataset "{tfrecord_dir}"')
     dset = _open_dataset(tfrecord_dir, 0)
-    print('Extracting images to "%s"' % output_dir)
+    print(f'Extracting images to "{output_dir}"')
     output = _AtomicDirectory(output_dir, overwrite=overwrite)
     try:
         idx = 0
@@ -255,30 +252,31 @@ def extract(tfrecord_dir, output_dir, overwrite=False):
     print("Extracted %d images." % idx)
 
 
-def compare(tfrecord_dir_a, tfrecord_dir_b, ignore_labels):
+def compare(tfrecord_dir_a, tfrecord_dir_b,
+            ignore_labels):
     max_label_size = 0 if ignore_labels else "full"
-    print('Loading dataset "%s"' % tfrecord_dir_a)
+    print(f'Loading dataset "{tfrecord_dir_a}"')
     dset_a = _open_dataset(tfrecord_dir_a, max_label_size)
-    print('Loading dataset "%s"' % tfrecord_dir_b)
+    print(f'Loading dataset "{tfrecord_dir_b}"')
     dset_b = _open_dataset(tfrecord_dir_b, max_label_size)
     print("Comparing datasets")
     idx = identical_images = identical_labels = 0
     while True:
         if idx % 100 == 0:
             print("%d\r" % idx, end="", flush=True)
-        images_a, labels_a = _next_image(dset_a)
-        images_b, labels_b = _next_image(dset_b)
-        if images_a is None or images_b is None:
-            if images_a is not None or images_b is not None:
+        (images_a, labels_a), (images_b, labels_b) = _next_image(dset_a), _next_image(dset_b)
+        ended = [images is None for images in (images_a, images_b)]
+        if any(ended):
+            if not all(ended):
                 print("Datasets contain different number of images")
             break
-        if images_a.shape == images_b.shape and np.all(images_a == images_b):
-            identical_images += 1
-        else:
+        same_image = np.array_equal(images_a, images_b)
+        same_label = np.array_equal(labels_a, labels_b)
+        identical_images += same_image
+        identical_labels += same_label
+        if not same_image:
             print("Image %d is different" % idx)
-        if labels_a.shape == labels_b.shape and np.all(labels_a == labels_b):
-            identical_labels += 1
-        else:
+        if not same_label:
             print("Label %d is different" % idx)
         idx += 1
     print("Identical images: %d / %d" % (identical_images, idx))
@@ -298,7 +296,7 @@ def _require_file(path, what):
 def _load_mnist_images(mnist_dir):
     path = _require_file(os.path.join(mnist_dir, "train-images-idx3-ubyte.gz"), "MNIST images")
     with gzip.open(path, "rb") as file:
-        images = np.frombuffer(file.read(), np.uint8, offset=16)
+        images = np.frombuffer(file.read()[16:], dtype=np.uint8)  # after the idx header
     if images.size % (28 * 28) != 0:
         raise DatasetToolError("'%s' is not a 28x28 idx image file." % path)
     images = images.reshape(-1, 1, 28, 28)
@@ -306,23 +304,24 @@ def _load_mnist_images(mnist_dir):
 
 
 def create_mnist(tfrecord_dir, mnist_dir, compress=False, overwrite=False):
-    print('Loading MNIST from "%s"' % mnist_dir)
+    print(f'Loading MNIST from "{mnist_dir}"')
     images = _load_mnist_images(mnist_dir)
     path = _require_file(os.path.join(mnist_dir, "train-labels-idx1-ubyte.gz"), "MNIST labels")
     with gzip.open(path, "rb") as file:
-        labels = np.frombuffer(file.read(), np.uint8, offset=8)
+        labels = np.frombuffer(file.read()[8:], dtype=np.uint8)
     if labels.shape != (images.shape[0],) or labels.max() > 9:
         raise DatasetToolError("'%s' does not hold one label 0..9 per image." % path)
     _write_shuffled(tfrecord_dir, images, _one_hot(labels, 10), compress, overwrite)
 
 
 def create_mnistrgb(tfrecord_dir, mnist_dir, num_images=1000000, random_seed=123, compress=False, overwrite=False):
-    print('Loading MNIST from "%s"' % mnist_dir)
+    print(f'Loading MNIST from "{mnist_dir}"')
     images = _load_mnist_images(mnist_dir)[:, 0]
     with TFRecordExporter(tfrecord_dir, num_images, compress=compress, overwrite=overwrite) as tfr:
-        rnd = np.random.RandomState(random_seed)
+        rng = np.random.RandomState(random_seed)
         for _ in range(num_images):
-            tfr.add_image(images[rnd.randint(images.shape[0], size=3)])
+            picks = rng.randint(len(images), size=3)  # three random digits become R, G and B
+            tfr.add_image(images[picks])
 
 
 def _load_data_pickle(path):
@@ -344,7 +343,7 @@ def _check_class_images(images, labels, num_classes, source):
 
 
 def create_cifar10(tfrecord_dir, cifar10_dir, compress=False, overwrite=False):
-    print('Loading CIFAR-10 from "%s"' % cifar10_dir)
+    print(f'Loading CIFAR-10 from "{cifar10_dir}"')
     images, labels = [], []
     for batch in range(1, 6):
         data = _load_data_pickle(os.path.join(cifar10_dir, "data_batch_%d" % batch))
@@ -356,7 +355,7 @@ def create_cifar10(tfrecord_dir, cifar10_dir, compress=False, overwrite=False):
 
 
 def create_cifar100(tfrecord_dir, cifar100_dir, compress=False, overwrite=False):
-    print('Loading CIFAR-100 from "%s"' % cifar100_dir)
+    print(f'Loading CIFAR-100 from "{cifar100_dir}"')
     data = _load_data_pickle(os.path.join(cifar100_dir, "train"))
     images = np.asarray(data["data"], np.uint8).reshape(-1, 3, 32, 32)
     labels = np.asarray(data["fine_labels"], np.int64)
@@ -365,7 +364,7 @@ def create_cifar100(tfrecord_dir, cifar100_dir, compress=False, overwrite=False)
 
 
 def create_svhn(tfrecord_dir, svhn_dir, compress=False, overwrite=False):
-    print('Loading SVHN from "%s"' % svhn_dir)
+    print(f'Loading SVHN from "{svhn_dir}"')
     images, labels = [], []
     for batch in range(1, 4):
         data = _load_data_pickle(os.path.join(svhn_dir, "train_%d.pkl" % batch))
@@ -405,7 +404,7 @@ def _decode_image(value):
 
 
 def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compress=False, overwrite=False):
-    print('Loading LSUN dataset from "%s"' % lmdb_dir)
+    print(f'Loading LSUN dataset from "{lmdb_dir}"')
     with _open_lmdb(lmdb_dir).begin(write=False) as txn:
         total_images = txn.stat()["entries"]
         if max_images is None:
@@ -432,22 +431,24 @@ def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=N
         raise DatasetToolError("--width must be a power of two, not %d." % width)
     if height > width:
         raise DatasetToolError("--height (%d) must not exceed --width (%d)." % (height, width))
-    print('Loading LSUN dataset from "%s"' % lmdb_dir)
+    print(f'Loading LSUN dataset from "{lmdb_dir}"')
     with _open_lmdb(lmdb_dir).begin(write=False) as txn:
         total_images = txn.stat()["entries"]
         if max_images is None:
             max_images = total_images
         with TFRecordExporter(tfrecord_dir, max_images, print_progress=False, compress=compress, overwrite=overwrite) as tfr:
-            for idx, (_key, value) in enumerate(txn.cursor()):
+            for idx, item in enumerate(txn.cursor()):
+                value = item[1]
                 try:
                     img = _decode_image(value)
-                    ch = int(np.round(width * img.shape[0] / img.shape[1]))
-                    if img.shape[1] < width or ch < height:
+                    rows_h, cols_w = img.shape[:2]
+                    crop_h = int(np.round(width * rows_h / cols_w))  # the height that keeps the aspect ratio at `width`
+                    if cols_w < width or crop_h < height:
                         continue
-                    img = img[(img.shape[0] - ch) // 2: (img.shape[0] + ch) // 2]  # rows only, as the original
+                    img = img[(rows_h - crop_h) // 2: (rows_h + crop_h) // 2]  # rows only, as the original
                     img = PIL.Image.fromarray(img, "RGB").resize((width, height), PIL.Image.LANCZOS)
                     img = np.asarray(img).transpose([2, 0, 1])
-                    canvas = np.zeros([3, width, width], dtype=np.uint8)
+                    canvas = np.zeros((3, width, width), np.uint8)
                     canvas[:, (width - height) // 2: (width + height) // 2] = img
                     tfr.add_image(canvas)
                     print("\r%d / %d => %d " % (idx + 1, total_images, tfr.cur_images), end="")
@@ -464,14 +465,15 @@ def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=N
 
 
 def create_celeba(tfrecord_dir, celeba_dir, cx=89, cy=121, compress=False, overwrite=False):
-    print('Loading CelebA from "%s"' % celeba_dir)
+    print(f'Loading CelebA from "{celeba_dir}"')
     image_filenames = sorted(glob.glob(os.path.join(celeba_dir, "img_align_celeba_png", "*.png")))
     if len(image_filenames) != CELEBA_NUM_IMAGES:
         raise DatasetToolError("Expected to find %d images" % CELEBA_NUM_IMAGES)
     with TFRecordExporter(tfrecord_dir, len(image_filenames), compress=compress, overwrite=overwrite) as tfr:
         order = tfr.choose_shuffled_order()
         for idx in range(order.size):
-            img = np.asarray(PIL.Image.open(image_filenames[order[idx]]))
+            with PIL.Image.open(image_filenames[order[idx]]) as pil:
+                img = np.asarray(pil)
             if img.shape != (218, 178, 3):
                 raise DatasetToolError("'%s' is %s, expected 178x218 RGB." % (image_filenames[order[idx]], img.shape))
             img = img[cy - 64: cy + 64, cx - 64: cx + 64]
@@ -520,11 +522,11 @@ def _inspect_images(image_filenames):
 
 
 def create_from_images(tfrecord_dir, image_dir, shuffle, compress=False, overwrite=False):
-    print('Loading images from "%s"' % image_dir)
+    print(f'Loading images from "{image_dir}"')
     image_filenames = _list_images(image_dir)
     mode = _inspect_images(image_filenames)
     with TFRecordExporter(tfrecord_dir, len(image_filenames), compress=compress, overwrite=overwrite) as tfr:
-        order = tfr.choose_shuffled_order() if shuffle else np.arange(len(image_filenames))
+        order = np.arange(len(image_filenames)) if not shuffle else tfr.choose_shuffled_order()
         for idx in range(order.size):
             path = image_filenames[order[idx]]
             try:
@@ -537,7 +539,7 @@ def create_from_images(tfrecord_dir, image_dir, shuffle, compress=False, overwri
 
 
 def create_from_hdf5(tfrecord_dir, hdf5_filename, shuffle, compress=False, overwrite=False):
-    print('Loading HDF5 archive from "%s"' % hdf5_filename)
+    print(f'Loading HDF5 archive from "{hdf5_filename}"')
     try:
         import h5py
     except ImportError:
@@ -553,12 +555,13 @@ def create_from_hdf5(tfrecord_dir, hdf5_filename, shuffle, compress=False, overw
             raise DatasetToolError("'%s' has no datasets named data*." % hdf5_filename)
         hdf5_data = max(candidates, key=lambda lod: lod.shape[3])
         with TFRecordExporter(tfrecord_dir, hdf5_data.shape[0], compress=compress, overwrite=overwrite) as tfr:
-            order = tfr.choose_shuffled_order() if shuffle else np.arange(hdf5_data.shape[0])
+            order = np.arange(len(hdf5_data)) if not shuffle else tfr.choose_shuffled_order()
             for idx in range(order.size):
                 tfr.add_image(hdf5_data[order[idx]])
             npy_filename = os.path.splitext(hdf5_filename)[0] + "-labels.npy"
             if os.path.isfile(npy_filename):
-                tfr.add_labels(np.load(npy_filename)[order])
+                archive_labels = np.load(npy_filename)
+                tfr.add_labels(archive_labels[order])
 
 # ----------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ url_bedrooms = pretrained_networks.PRESETS["bedrooms"]  # karras2019stylegan-bed
 url_cars = pretrained_networks.PRESETS["cars"]          # karras2019stylegan-cars-512x384.pkl
 url_cats = pretrained_networks.PRESETS["cats"]          # karras2019stylegan-cats-256x256.pkl
 
-synthesis_kwargs = dict(output_transform=dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True), minibatch_size=8)
+synthesis_kwargs = {"minibatch_size": 8, "output_transform": {"func": tflib.convert_images_to_uint8, "nchw_to_nhwc": True}}  # uint8 NHWC
 
 _Gs_cache = dict()
 
@@ -67,7 +67,8 @@ def _clip_range(r, num_layers):
 # Figures 2, 10, 11, 12: uncurated results.
 
 
-def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch, rows, lods, seed):
+def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch,
+                                 rows, lods, seed):
     print(png)
     latents = np.random.RandomState(seed).randn(sum(rows * 2 ** lod for lod in lods), Gs.input_shape[1])
     images = Gs.run(latents, _labels(Gs, range(len(latents))), **synthesis_kwargs)  # default truncation: psi 0.7, cutoff 8
@@ -87,43 +88,51 @@ def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch, rows, lods, seed):
 # Figure 3: style mixing.
 
 
-def draw_style_mixing_figure(png, Gs, w, h, src_seeds, dst_seeds, style_ranges):
-    print(png)
-    src_dlatents = Gs.components.mapping.run(_seed_latents(Gs, src_seeds), _labels(Gs, src_seeds))  # [seed, layer, component]
-    dst_dlatents = Gs.components.mapping.run(_seed_latents(Gs, dst_seeds), _labels(Gs, dst_seeds))
-    src_images = Gs.components.synthesis.run(src_dlatents, randomize_noise=False, **synthesis_kwargs)
-    dst_images = Gs.components.synthesis.run(dst_dlatents, randomize_noise=False, **synthesis_kwargs)
+def _synthesize(Gs, dlatents):
+    """Images from dlatents with the stored (not random) noise."""
+    return Gs.components.synthesis.run(dlatents, randomize_noise=False, **synthesis_kwargs)
 
+
+def _dlatents(Gs, seeds):
+    """[seed, layer, component] dlatents of the seeds' latents (no truncation)."""
+    return Gs.components.mapping.run(_seed_latents(Gs, seeds), _labels(Gs, seeds))
+
+
+def draw_style_mixing_figure(png, Gs, w, h,
+                             src_seeds, dst_seeds, style_ranges):
+    print(png)
+    sources, destinations = _dlatents(Gs, src_seeds), _dlatents(Gs, dst_seeds)
     canvas = PIL.Image.new("RGB", (w * (len(src_seeds) + 1), h * (len(dst_seeds) + 1)), "white")
-    for col, src_image in enumerate(list(src_images)):
-        canvas.paste(_image(src_image), ((col + 1) * w, 0))
-    for row, dst_image in enumerate(list(dst_images)):
-        canvas.paste(_image(dst_image), (0, (row + 1) * h))
-        mixed = np.stack([dst_dlatents[row]] * len(src_seeds))
-        mixed[:, style_ranges[row]] = src_dlatents[:, style_ranges[row]]
-        mixed_images = Gs.components.synthesis.run(mixed, randomize_noise=False, **synthesis_kwargs)
-        for col, image in enumerate(list(mixed_images)):
-            canvas.paste(_image(image), ((col + 1) * w, (row + 1) * h))
+    for i, image in enumerate(_synthesize(Gs, sources)):  # the top row
+        canvas.paste(_image(image), (w * (i + 1), 0))
+    for j, image in enumerate(_synthesize(Gs, destinations)):  # the left column, then the mixes of its row
+        canvas.paste(_image(image), (0, h * (j + 1)))
+        layers = style_ranges[j]
+        mixes = np.repeat(destinations[j][np.newaxis], len(src_seeds), axis=0)
+        mixes[:, layers] = sources[:, layers]
+        for i, mixed in enumerate(_synthesize(Gs, mixes)):
+            canvas.paste(_image(mixed), (w * (i + 1), h * (j + 1)))
     canvas.save(png)
 
 # ----------------------------------------------------------------------------
 # Figure 4: noise detail.
 
 
-def draw_noise_detail_figure(png, Gs, w, h, num_samples, seeds):
+def draw_noise_detail_figure(png, Gs, w, h,
+                             num_samples, seeds):
     print(png)
     canvas = PIL.Image.new("RGB", (w * 3, h * len(seeds)), "white")
     scale = w / 1024  # the crop box below is in 1024x1024 pixels
     crop = tuple(int(round(v * scale)) for v in (650, 180, 906, 436))
     for row, seed in enumerate(seeds):
-        latents = np.stack([np.random.RandomState(seed).randn(Gs.input_shape[1])] * num_samples)
+        latents = np.repeat(_seed_latents(Gs, [seed]), num_samples, axis=0)  # one latent, many noise draws
         images = Gs.run(latents, _labels(Gs, [seed] * num_samples), truncation_psi=1, **synthesis_kwargs)
         canvas.paste(_image(images[0]), (0, row * h))
         for i in range(4):
             detail = _image(images[i + 1]).crop(crop).resize((w // 2, h // 2), PIL.Image.NEAREST)
             canvas.paste(detail, (w + (i % 2) * w // 2, row * h + (i // 2) * h // 2))
-        diff = np.std(np.mean(images, axis=3), axis=0) * 4
-        diff = np.clip(diff + 0.5, 0, 255).astype(np.uint8)  # +0.5 then truncation: rounds half up
+        spread = images.mean(axis=3).std(axis=0) * 4  # per-pixel std over the noise draws, amplified
+        diff = np.clip(spread + 0.5, 0, 255).astype(np.uint8)  # +0.5 then truncation: rounds half up
         canvas.paste(PIL.Image.fromarray(diff, "L"), (w * 2, row * h))
     canvas.save(png)
 
@@ -131,41 +140,40 @@ def draw_noise_detail_figure(png, Gs, w, h, num_samples, seeds):
 # Figure 5: noise components.
 
 
-def draw_noise_components_figure(png, Gs, w, h, seeds, noise_ranges, flips):
+def draw_noise_components_figure(png, Gs, w, h,
+                                 seeds, noise_ranges, flips):
     print(png)
     Gsc = Gs.clone()
     noise_vars = [var for name, var in Gsc.components.synthesis.vars.items() if name.startswith("noise")]
-    noise_pairs = list(zip(noise_vars, tflib.run(noise_vars)))  # [(var, value), ...]
+    noise_values = tflib.run(noise_vars)
     latents = _seed_latents(Gs, seeds)
     all_images = []
     for noise_range in noise_ranges:
-        tflib.set_vars({var: value * (1 if i in noise_range else 0) for i, (var, value) in enumerate(noise_pairs)})
+        tflib.set_vars({var: value if i in noise_range else np.zeros_like(value) for i, (var, value) in enumerate(zip(noise_vars, noise_values))})
         range_images = Gsc.run(latents, _labels(Gs, seeds), truncation_psi=1, randomize_noise=False, **synthesis_kwargs)
-        range_images[flips, :, :] = range_images[flips, :, ::-1]
+        range_images[flips] = range_images[flips][:, :, ::-1]  # mirror horizontally
         all_images.append(list(range_images))
 
     canvas = PIL.Image.new("RGB", (w * 2, h * 2), "white")
-    for col, col_images in enumerate(zip(*all_images)):
-        canvas.paste(_image(col_images[0]).crop((0, 0, w // 2, h)), (col * w, 0))
-        canvas.paste(_image(col_images[1]).crop((w // 2, 0, w, h)), (col * w + w // 2, 0))
-        canvas.paste(_image(col_images[2]).crop((0, 0, w // 2, h)), (col * w, h))
-        canvas.paste(_image(col_images[3]).crop((w // 2, 0, w, h)), (col * w + w // 2, h))
+    left, right = (0, 0, w // 2, h), (w // 2, 0, w, h)
+    for col in range(len(seeds)):
+        x = col * w
+        for quarter, (box, at) in enumerate([(left, (x, 0)), (right, (x + w // 2, 0)), (left, (x, h)), (right, (x + w // 2, h))]):
+            canvas.paste(_image(all_images[quarter][col]).crop(box), at)
     canvas.save(png)
 
 # ----------------------------------------------------------------------------
 # Figure 8: truncation trick.
 
 
-def draw_truncation_trick_figure(png, Gs, w, h, seeds, psis):
+def draw_truncation_trick_figure(png, Gs, w, h,
+                                 seeds, psis):
     print(png)
-    dlatents = Gs.components.mapping.run(_seed_latents(Gs, seeds), _labels(Gs, seeds))  # [seed, layer, component]
-    dlatent_avg = Gs.get_var("dlatent_avg")  # [component]
-
+    average = Gs.get_var("dlatent_avg")  # [component]
     canvas = PIL.Image.new("RGB", (w * len(psis), h * len(seeds)), "white")
-    for row, dlatent in enumerate(list(dlatents)):
-        row_dlatents = np.stack([(dlatent - dlatent_avg) * psi + dlatent_avg for psi in psis])
-        row_images = Gs.components.synthesis.run(row_dlatents, randomize_noise=False, **synthesis_kwargs)
-        for col, image in enumerate(list(row_images)):
+    for row, dlatent in enumerate(_dlatents(Gs, seeds)):
+        truncated = np.stack([average + psi * (dlatent - average) for psi in psis])  # every layer, no cutoff
+        for col, image in enumerate(_synthesize(Gs, truncated)):
             canvas.paste(_image(image), (col * w, row * h))
     canvas.save(png)
 

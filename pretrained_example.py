@@ -28,13 +28,13 @@ def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float
     Gs.print_layers()
 
     rnd = np.random.RandomState(seed)
-    latents = rnd.randn(1, Gs.input_shape[1])
+    latents = rnd.randn(1, *Gs.input_shape[1:])
     labels = None
     if Gs.input_shapes[1][1] > 0:
         labels = pretrained_networks.one_hot_labels(Gs, [seed if class_idx is None else class_idx])
         print("Class %d of %d" % (labels[0].argmax(), labels.shape[1]))
-    fmt = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
-    images = Gs.run(latents, labels, truncation_psi=truncation_psi, randomize_noise=True, output_transform=fmt)
+    to_uint8 = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
+    images = Gs.run(latents, labels, truncation_psi=truncation_psi, randomize_noise=True, output_transform=to_uint8)
 
     os.makedirs(outdir, exist_ok=True)
     png_filename = os.path.join(outdir, "example.png")

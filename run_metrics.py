@@ -23,43 +23,41 @@ from training import misc
 # ----------------------------------------------------------------------------
 
 
-def run_pickle(submit_config, metric_args, network_pkl, dataset_args, mirror_augment):
+def _evaluate(submit_config, metric_args, header, evaluations):
+    """Shared by the run functions: a RunContext, the header line, then metric.run(pkl, **kwargs) per evaluation."""
     ctx = dnnlib.RunContext(submit_config)
     tflib.init_tf()
-    print('Evaluating %s metric on network_pkl "%s"...' % (metric_args.name, network_pkl))
-    metric = dnnlib.util.call_func_by_name(**metric_args)
+    print(header)
+    metric = dnnlib.util.call_func_by_name(**dict(metric_args))
     print()
-    metric.run(network_pkl, dataset_args=dataset_args, mirror_augment=mirror_augment, num_gpus=submit_config.num_gpus)
+    for index, (pkl, run_kwargs) in enumerate(evaluations):
+        ctx.update("", index, len(evaluations))
+        metric.run(pkl, num_gpus=submit_config.num_gpus, **run_kwargs)
     print()
     ctx.close()
 
 
-def run_snapshot(submit_config, metric_args, run_id, snapshot):
-    ctx = dnnlib.RunContext(submit_config)
-    tflib.init_tf()
-    print("Evaluating %s metric on run_id %s, snapshot %s..." % (metric_args.name, run_id, snapshot))
+def run_pickle(submit_config, metric_args, network_pkl,
+               dataset_args, mirror_augment):
+    """Evaluate one pickle; the result line goes to this run's log.txt."""
+    header = 'Evaluating %s metric on network_pkl "%s"...' % (metric_args.name, network_pkl)
+    _evaluate(submit_config, metric_args, header, [(network_pkl, dict(dataset_args=dataset_args, mirror_augment=mirror_augment))])
+
+
+def run_snapshot(submit_config, metric_args,
+                 run_id, snapshot):
+    """Evaluate one snapshot of a training run; appends to that run's metric-<name>.txt."""
+    header = "Evaluating %s metric on run_id %s, snapshot %s..." % (metric_args.name, run_id, snapshot)
     run_dir = misc.locate_run_dir(run_id)
-    network_pkl = misc.locate_network_pkl(run_dir, snapshot)
-    metric = dnnlib.util.call_func_by_name(**metric_args)
-    print()
-    metric.run(network_pkl, run_dir=run_dir, num_gpus=submit_config.num_gpus)
-    print()
-    ctx.close()
+    _evaluate(submit_config, metric_args, header, [(misc.locate_network_pkl(run_dir, snapshot), dict(run_dir=run_dir))])
 
 
-def run_all_snapshots(submit_config, metric_args, run_id):
-    ctx = dnnlib.RunContext(submit_config)
-    tflib.init_tf()
-    print("Evaluating %s metric on all snapshots of run_id %s..." % (metric_args.name, run_id))
+def run_all_snapshots(submit_config, metric_args,
+                      run_id):
+    """Evaluate every snapshot of a training run, network-final.pkl last."""
+    header = "Evaluating %s metric on all snapshots of run_id %s..." % (metric_args.name, run_id)
     run_dir = misc.locate_run_dir(run_id)
-    network_pkls = misc.list_network_pkls(run_dir)
-    metric = dnnlib.util.call_func_by_name(**metric_args)
-    print()
-    for idx, network_pkl in enumerate(network_pkls):
-        ctx.update("", idx, len(network_pkls))
-        metric.run(network_pkl, run_dir=run_dir, num_gpus=submit_config.num_gpus)
-    print()
-    ctx.close()
+    _evaluate(submit_config, metric_args, header, [(pkl, dict(run_dir=run_dir)) for pkl in misc.list_network_pkls(run_dir)])
 
 # ----------------------------------------------------------------------------
 
@@ -167,8 +165,8 @@ def main():
     metrics, tasks, num_gpus = _parse_command_line(*default_tasks())
     submit_config = dnnlib.SubmitConfig()
     submit_config.num_gpus = num_gpus
-    submit_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(config.result_dir)
-    submit_config.run_dir_ignore += config.run_dir_ignore
+    submit_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(path=config.result_dir)
+    submit_config.run_dir_ignore = submit_config.run_dir_ignore + config.run_dir_ignore
     for task in tasks:
         for metric in metrics:
             submit_config.run_desc = "%s-%s" % (task.run_func_name, metric.name)
@@ -177,7 +175,7 @@ def main():
             if task.run_func_name.endswith("run_all_snapshots"):
                 submit_config.run_desc += "-%s" % task.run_id
             submit_config.run_desc += "-%dgpu" % submit_config.num_gpus
-            dnnlib.submit_run(submit_config, metric_args=metric, **task)
+            dnnlib.submit_run(submit_config, **task, metric_args=metric)
 
 
 if __name__ == "__main__":

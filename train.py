@@ -29,200 +29,206 @@ def _config_from_argv():
 
 
 _config_name = _config_from_argv() if __name__ == "__main__" else "sgan"
+_TRAINING_LOOP = "training.training_loop.training_loop"
+_STYLEGAN, _PROGAN, _LOSS = "training.networks_stylegan.", "training.networks_progan.", "training.loss."
+_ADAM = dict(beta1=0.0, beta2=0.99, epsilon=1e-8)
+_SEED = {"rnd.np_random_seed": 1000}
 
 # ----------------------------------------------------------------------------
 # Official training configs for StyleGAN (the original's "if 1:" block).
 
 if _config_name == "sgan":
     # The settings every run records in config.txt; each is a plain dict of keyword arguments.
-    desc          = 'sgan'
-    train         = EasyDict(run_func_name='training.training_loop.training_loop')
-    G             = EasyDict(func_name='training.networks_stylegan.G_style')
-    D             = EasyDict(func_name='training.networks_stylegan.D_basic')
-    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    G_loss        = EasyDict(func_name='training.loss.G_logistic_nonsaturating')
-    D_loss        = EasyDict(func_name='training.loss.D_logistic_simplegp', r1_gamma=10.0)
+    desc          = "sgan"
+    train         = EasyDict(run_func_name=_TRAINING_LOOP)
+    G             = EasyDict(func_name=_STYLEGAN + "G_style")
+    D             = EasyDict(func_name=_STYLEGAN + "D_basic")
+    G_opt         = EasyDict(_ADAM)
+    D_opt         = EasyDict(_ADAM)
+    G_loss        = EasyDict(func_name=_LOSS + "G_logistic_nonsaturating")
+    D_loss        = EasyDict(func_name=_LOSS + "D_logistic_simplegp", r1_gamma=10.0)
     dataset       = EasyDict()
     sched         = EasyDict()
-    grid          = EasyDict(size='4k', layout='random')
+    grid          = EasyDict(layout="random", size="4k")
     metrics       = [metric_base.fid50k]
     submit_config = dnnlib.SubmitConfig()
-    tf_config     = {'rnd.np_random_seed': 1000}
+    tf_config     = dict(_SEED)
 
     # Dataset.
-    desc += '-ffhq';     dataset = EasyDict(tfrecord_dir='ffhq');                 train.mirror_augment = True
-    #desc += '-ffhq512';  dataset = EasyDict(tfrecord_dir='ffhq', resolution=512); train.mirror_augment = True
-    #desc += '-ffhq256';  dataset = EasyDict(tfrecord_dir='ffhq', resolution=256); train.mirror_augment = True
-    #desc += '-celebahq'; dataset = EasyDict(tfrecord_dir='celebahq');             train.mirror_augment = True
-    #desc += '-bedroom';  dataset = EasyDict(tfrecord_dir='lsun-bedroom-full');    train.mirror_augment = False
-    #desc += '-car';      dataset = EasyDict(tfrecord_dir='lsun-car-512x384');     train.mirror_augment = False
-    #desc += '-cat';      dataset = EasyDict(tfrecord_dir='lsun-cat-full');        train.mirror_augment = False
+    dataset = EasyDict(tfrecord_dir="ffhq"); train.mirror_augment = True; desc += "-ffhq"
+    #desc += "-ffhq512";  dataset = EasyDict(tfrecord_dir="ffhq", resolution=512); train.mirror_augment = True
+    #desc += "-ffhq256";  dataset = EasyDict(tfrecord_dir="ffhq", resolution=256); train.mirror_augment = True
+    #desc += "-celebahq"; dataset = EasyDict(tfrecord_dir="celebahq");             train.mirror_augment = True
+    #desc += "-bedroom";  dataset = EasyDict(tfrecord_dir="lsun-bedroom-full");    train.mirror_augment = False
+    #desc += "-car";      dataset = EasyDict(tfrecord_dir="lsun-car-512x384");     train.mirror_augment = False
+    #desc += "-cat";      dataset = EasyDict(tfrecord_dir="lsun-cat-full");        train.mirror_augment = False
 
     # Number of GPUs.
-    #desc += '-1gpu'; submit_config.num_gpus = 1; sched.minibatch_base = 4; sched.minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}
-    #desc += '-2gpu'; submit_config.num_gpus = 2; sched.minibatch_base = 8; sched.minibatch_dict = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}
-    #desc += '-4gpu'; submit_config.num_gpus = 4; sched.minibatch_base = 16; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}
-    desc += '-8gpu'; submit_config.num_gpus = 8; sched.minibatch_base = 32; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}
+    #desc += "-1gpu"; submit_config.num_gpus = 1; sched.minibatch_base = 4; sched.minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}
+    #desc += "-2gpu"; submit_config.num_gpus = 2; sched.minibatch_base = 8; sched.minibatch_dict = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}
+    #desc += "-4gpu"; submit_config.num_gpus = 4; sched.minibatch_base = 16; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}
+    desc += "-8gpu"; submit_config.num_gpus = 8; sched.minibatch_base, sched.minibatch_dict = 32, {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}
 
     # Default options.
     train.total_kimg = 25000
     sched.lod_initial_resolution = 8
-    sched.G_lrate_dict = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}
-    sched.D_lrate_dict = EasyDict(sched.G_lrate_dict)
+    _lrates = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}
+    sched.G_lrate_dict, sched.D_lrate_dict = _lrates, EasyDict(_lrates)  # D gets a copy
 
     # WGAN-GP loss for CelebA-HQ.
-    #desc += '-wgangp'; G_loss = EasyDict(func_name='training.loss.G_wgan'); D_loss = EasyDict(func_name='training.loss.D_wgan_gp'); sched.G_lrate_dict = {k: min(v, 0.002) for k, v in sched.G_lrate_dict.items()}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict)
+    #desc += "-wgangp"; G_loss = EasyDict(func_name="training.loss.G_wgan"); D_loss = EasyDict(func_name="training.loss.D_wgan_gp"); sched.G_lrate_dict = {k: min(v, 0.002) for k, v in sched.G_lrate_dict.items()}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict)
 
     # Table 1.
-    #desc += '-tuned-baseline'; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 0; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
-    #desc += '-add-mapping-and-styles'; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
-    #desc += '-remove-traditional-input'; G.style_mixing_prob = 0.0; G.use_noise = False
-    #desc += '-add-noise-inputs'; G.style_mixing_prob = 0.0
-    #desc += '-mixing-regularization' # default
+    #desc += "-tuned-baseline"; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 0; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += "-add-mapping-and-styles"; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += "-remove-traditional-input"; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += "-add-noise-inputs"; G.style_mixing_prob = 0.0
+    #desc += "-mixing-regularization" # default
 
     # Table 2.
-    #desc += '-mix0'; G.style_mixing_prob = 0.0
-    #desc += '-mix50'; G.style_mixing_prob = 0.5
-    #desc += '-mix90'; G.style_mixing_prob = 0.9 # default
-    #desc += '-mix100'; G.style_mixing_prob = 1.0
+    #desc += "-mix0"; G.style_mixing_prob = 0.0
+    #desc += "-mix50"; G.style_mixing_prob = 0.5
+    #desc += "-mix90"; G.style_mixing_prob = 0.9 # default
+    #desc += "-mix100"; G.style_mixing_prob = 1.0
 
     # Table 4.
-    #desc += '-traditional-0'; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 0; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
-    #desc += '-traditional-8'; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 8; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
-    #desc += '-stylebased-0'; G.mapping_layers = 0
-    #desc += '-stylebased-1'; G.mapping_layers = 1
-    #desc += '-stylebased-2'; G.mapping_layers = 2
-    #desc += '-stylebased-8'; G.mapping_layers = 8 # default
+    #desc += "-traditional-0"; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 0; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += "-traditional-8"; G.use_styles = False; G.use_pixel_norm = True; G.use_instance_norm = False; G.mapping_layers = 8; G.truncation_psi = None; G.const_input_layer = False; G.style_mixing_prob = 0.0; G.use_noise = False
+    #desc += "-stylebased-0"; G.mapping_layers = 0
+    #desc += "-stylebased-1"; G.mapping_layers = 1
+    #desc += "-stylebased-2"; G.mapping_layers = 2
+    #desc += "-stylebased-8"; G.mapping_layers = 8 # default
 
 # ----------------------------------------------------------------------------
-# Official training configs for Progressive GAN (the original's "if 0:" block).
+# Official training configs for Progressive GAN (the original"s "if 0:" block).
 
 if _config_name == "pgan":
-    desc          = 'pgan'
-    train         = EasyDict(run_func_name='training.training_loop.training_loop')
-    G             = EasyDict(func_name='training.networks_progan.G_paper')
-    D             = EasyDict(func_name='training.networks_progan.D_paper')
-    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    G_loss        = EasyDict(func_name='training.loss.G_wgan')
-    D_loss        = EasyDict(func_name='training.loss.D_wgan_gp')
+    desc          = "pgan"
+    train         = EasyDict(run_func_name=_TRAINING_LOOP)
+    G             = EasyDict(func_name=_PROGAN + "G_paper")
+    D             = EasyDict(func_name=_PROGAN + "D_paper")
+    G_opt         = EasyDict(_ADAM)
+    D_opt         = EasyDict(_ADAM)
+    G_loss        = EasyDict(func_name=_LOSS + "G_wgan")
+    D_loss        = EasyDict(func_name=_LOSS + "D_wgan_gp")
     dataset       = EasyDict()
     sched         = EasyDict()
-    grid          = EasyDict(size='1080p', layout='random')
+    grid          = EasyDict(layout="random", size="1080p")
     metrics       = [metric_base.fid50k]
     submit_config = dnnlib.SubmitConfig()
-    tf_config     = {'rnd.np_random_seed': 1000}
+    tf_config     = dict(_SEED)
 
     # Dataset (choose one).
-    desc += '-celebahq';            dataset = EasyDict(tfrecord_dir='celebahq'); train.mirror_augment = True
-    #desc += '-celeba';              dataset = EasyDict(tfrecord_dir='celeba'); train.mirror_augment = True
-    #desc += '-cifar10';             dataset = EasyDict(tfrecord_dir='cifar10')
-    #desc += '-cifar100';            dataset = EasyDict(tfrecord_dir='cifar100')
-    #desc += '-svhn';                dataset = EasyDict(tfrecord_dir='svhn')
-    #desc += '-mnist';               dataset = EasyDict(tfrecord_dir='mnist')
-    #desc += '-mnistrgb';            dataset = EasyDict(tfrecord_dir='mnistrgb')
-    #desc += '-syn1024rgb';          dataset = EasyDict(class_name='training.dataset.SyntheticDataset', resolution=1024, num_channels=3)
-    #desc += '-lsun-airplane';       dataset = EasyDict(tfrecord_dir='lsun-airplane-100k');       train.mirror_augment = True
-    #desc += '-lsun-bedroom';        dataset = EasyDict(tfrecord_dir='lsun-bedroom-100k');        train.mirror_augment = True
-    #desc += '-lsun-bicycle';        dataset = EasyDict(tfrecord_dir='lsun-bicycle-100k');        train.mirror_augment = True
-    #desc += '-lsun-bird';           dataset = EasyDict(tfrecord_dir='lsun-bird-100k');           train.mirror_augment = True
-    #desc += '-lsun-boat';           dataset = EasyDict(tfrecord_dir='lsun-boat-100k');           train.mirror_augment = True
-    #desc += '-lsun-bottle';         dataset = EasyDict(tfrecord_dir='lsun-bottle-100k');         train.mirror_augment = True
-    #desc += '-lsun-bridge';         dataset = EasyDict(tfrecord_dir='lsun-bridge-100k');         train.mirror_augment = True
-    #desc += '-lsun-bus';            dataset = EasyDict(tfrecord_dir='lsun-bus-100k');            train.mirror_augment = True
-    #desc += '-lsun-car';            dataset = EasyDict(tfrecord_dir='lsun-car-100k');            train.mirror_augment = True
-    #desc += '-lsun-cat';            dataset = EasyDict(tfrecord_dir='lsun-cat-100k');            train.mirror_augment = True
-    #desc += '-lsun-chair';          dataset = EasyDict(tfrecord_dir='lsun-chair-100k');          train.mirror_augment = True
-    #desc += '-lsun-churchoutdoor';  dataset = EasyDict(tfrecord_dir='lsun-churchoutdoor-100k');  train.mirror_augment = True
-    #desc += '-lsun-classroom';      dataset = EasyDict(tfrecord_dir='lsun-classroom-100k');      train.mirror_augment = True
-    #desc += '-lsun-conferenceroom'; dataset = EasyDict(tfrecord_dir='lsun-conferenceroom-100k'); train.mirror_augment = True
-    #desc += '-lsun-cow';            dataset = EasyDict(tfrecord_dir='lsun-cow-100k');            train.mirror_augment = True
-    #desc += '-lsun-diningroom';     dataset = EasyDict(tfrecord_dir='lsun-diningroom-100k');     train.mirror_augment = True
-    #desc += '-lsun-diningtable';    dataset = EasyDict(tfrecord_dir='lsun-diningtable-100k');    train.mirror_augment = True
-    #desc += '-lsun-dog';            dataset = EasyDict(tfrecord_dir='lsun-dog-100k');            train.mirror_augment = True
-    #desc += '-lsun-horse';          dataset = EasyDict(tfrecord_dir='lsun-horse-100k');          train.mirror_augment = True
-    #desc += '-lsun-kitchen';        dataset = EasyDict(tfrecord_dir='lsun-kitchen-100k');        train.mirror_augment = True
-    #desc += '-lsun-livingroom';     dataset = EasyDict(tfrecord_dir='lsun-livingroom-100k');     train.mirror_augment = True
-    #desc += '-lsun-motorbike';      dataset = EasyDict(tfrecord_dir='lsun-motorbike-100k');      train.mirror_augment = True
-    #desc += '-lsun-person';         dataset = EasyDict(tfrecord_dir='lsun-person-100k');         train.mirror_augment = True
-    #desc += '-lsun-pottedplant';    dataset = EasyDict(tfrecord_dir='lsun-pottedplant-100k');    train.mirror_augment = True
-    #desc += '-lsun-restaurant';     dataset = EasyDict(tfrecord_dir='lsun-restaurant-100k');     train.mirror_augment = True
-    #desc += '-lsun-sheep';          dataset = EasyDict(tfrecord_dir='lsun-sheep-100k');          train.mirror_augment = True
-    #desc += '-lsun-sofa';           dataset = EasyDict(tfrecord_dir='lsun-sofa-100k');           train.mirror_augment = True
-    #desc += '-lsun-tower';          dataset = EasyDict(tfrecord_dir='lsun-tower-100k');          train.mirror_augment = True
-    #desc += '-lsun-train';          dataset = EasyDict(tfrecord_dir='lsun-train-100k');          train.mirror_augment = True
-    #desc += '-lsun-tvmonitor';      dataset = EasyDict(tfrecord_dir='lsun-tvmonitor-100k');      train.mirror_augment = True
+    dataset = EasyDict(tfrecord_dir="celebahq"); train.mirror_augment = True; desc += "-celebahq"
+    #desc += "-celeba";              dataset = EasyDict(tfrecord_dir="celeba"); train.mirror_augment = True
+    #desc += "-cifar10";             dataset = EasyDict(tfrecord_dir="cifar10")
+    #desc += "-cifar100";            dataset = EasyDict(tfrecord_dir="cifar100")
+    #desc += "-svhn";                dataset = EasyDict(tfrecord_dir="svhn")
+    #desc += "-mnist";               dataset = EasyDict(tfrecord_dir="mnist")
+    #desc += "-mnistrgb";            dataset = EasyDict(tfrecord_dir="mnistrgb")
+    #desc += "-syn1024rgb";          dataset = EasyDict(class_name="training.dataset.SyntheticDataset", resolution=1024, num_channels=3)
+    #desc += "-lsun-airplane";       dataset = EasyDict(tfrecord_dir="lsun-airplane-100k");       train.mirror_augment = True
+    #desc += "-lsun-bedroom";        dataset = EasyDict(tfrecord_dir="lsun-bedroom-100k");        train.mirror_augment = True
+    #desc += "-lsun-bicycle";        dataset = EasyDict(tfrecord_dir="lsun-bicycle-100k");        train.mirror_augment = True
+    #desc += "-lsun-bird";           dataset = EasyDict(tfrecord_dir="lsun-bird-100k");           train.mirror_augment = True
+    #desc += "-lsun-boat";           dataset = EasyDict(tfrecord_dir="lsun-boat-100k");           train.mirror_augment = True
+    #desc += "-lsun-bottle";         dataset = EasyDict(tfrecord_dir="lsun-bottle-100k");         train.mirror_augment = True
+    #desc += "-lsun-bridge";         dataset = EasyDict(tfrecord_dir="lsun-bridge-100k");         train.mirror_augment = True
+    #desc += "-lsun-bus";            dataset = EasyDict(tfrecord_dir="lsun-bus-100k");            train.mirror_augment = True
+    #desc += "-lsun-car";            dataset = EasyDict(tfrecord_dir="lsun-car-100k");            train.mirror_augment = True
+    #desc += "-lsun-cat";            dataset = EasyDict(tfrecord_dir="lsun-cat-100k");            train.mirror_augment = True
+    #desc += "-lsun-chair";          dataset = EasyDict(tfrecord_dir="lsun-chair-100k");          train.mirror_augment = True
+    #desc += "-lsun-churchoutdoor";  dataset = EasyDict(tfrecord_dir="lsun-churchoutdoor-100k");  train.mirror_augment = True
+    #desc += "-lsun-classroom";      dataset = EasyDict(tfrecord_dir="lsun-classroom-100k");      train.mirror_augment = True
+    #desc += "-lsun-conferenceroom"; dataset = EasyDict(tfrecord_dir="lsun-conferenceroom-100k"); train.mirror_augment = True
+    #desc += "-lsun-cow";            dataset = EasyDict(tfrecord_dir="lsun-cow-100k");            train.mirror_augment = True
+    #desc += "-lsun-diningroom";     dataset = EasyDict(tfrecord_dir="lsun-diningroom-100k");     train.mirror_augment = True
+    #desc += "-lsun-diningtable";    dataset = EasyDict(tfrecord_dir="lsun-diningtable-100k");    train.mirror_augment = True
+    #desc += "-lsun-dog";            dataset = EasyDict(tfrecord_dir="lsun-dog-100k");            train.mirror_augment = True
+    #desc += "-lsun-horse";          dataset = EasyDict(tfrecord_dir="lsun-horse-100k");          train.mirror_augment = True
+    #desc += "-lsun-kitchen";        dataset = EasyDict(tfrecord_dir="lsun-kitchen-100k");        train.mirror_augment = True
+    #desc += "-lsun-livingroom";     dataset = EasyDict(tfrecord_dir="lsun-livingroom-100k");     train.mirror_augment = True
+    #desc += "-lsun-motorbike";      dataset = EasyDict(tfrecord_dir="lsun-motorbike-100k");      train.mirror_augment = True
+    #desc += "-lsun-person";         dataset = EasyDict(tfrecord_dir="lsun-person-100k");         train.mirror_augment = True
+    #desc += "-lsun-pottedplant";    dataset = EasyDict(tfrecord_dir="lsun-pottedplant-100k");    train.mirror_augment = True
+    #desc += "-lsun-restaurant";     dataset = EasyDict(tfrecord_dir="lsun-restaurant-100k");     train.mirror_augment = True
+    #desc += "-lsun-sheep";          dataset = EasyDict(tfrecord_dir="lsun-sheep-100k");          train.mirror_augment = True
+    #desc += "-lsun-sofa";           dataset = EasyDict(tfrecord_dir="lsun-sofa-100k");           train.mirror_augment = True
+    #desc += "-lsun-tower";          dataset = EasyDict(tfrecord_dir="lsun-tower-100k");          train.mirror_augment = True
+    #desc += "-lsun-train";          dataset = EasyDict(tfrecord_dir="lsun-train-100k");          train.mirror_augment = True
+    #desc += "-lsun-tvmonitor";      dataset = EasyDict(tfrecord_dir="lsun-tvmonitor-100k");      train.mirror_augment = True
 
     # Conditioning & snapshot options.
-    #desc += '-cond'; dataset.max_label_size = 'full' # conditioned on full label
-    #desc += '-cond1'; dataset.max_label_size = 1 # conditioned on first component of the label
-    #desc += '-g4k'; grid.size = '4k'
-    #desc += '-grpc'; grid.layout = 'row_per_class'
+    #desc += "-cond"; dataset.max_label_size = "full" # conditioned on full label
+    #desc += "-cond1"; dataset.max_label_size = 1 # conditioned on first component of the label
+    #desc += "-g4k"; grid.size = "4k"
+    #desc += "-grpc"; grid.layout = "row_per_class"
 
     # Config presets (choose one).
-    #desc += '-preset-v1-1gpu'; submit_config.num_gpus = 1; D.mbstd_group_size = 16; sched.minibatch_base = 16; sched.minibatch_dict = {256: 14, 512: 6, 1024: 3}; sched.lod_training_kimg = 800; sched.lod_transition_kimg = 800; train.total_kimg = 19000
-    desc += '-preset-v2-1gpu'; submit_config.num_gpus = 1; sched.minibatch_base = 4; sched.minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}; sched.G_lrate_dict = {1024: 0.0015}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
-    #desc += '-preset-v2-2gpus'; submit_config.num_gpus = 2; sched.minibatch_base = 8; sched.minibatch_dict = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}; sched.G_lrate_dict = {512: 0.0015, 1024: 0.002}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
-    #desc += '-preset-v2-4gpus'; submit_config.num_gpus = 4; sched.minibatch_base = 16; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}; sched.G_lrate_dict = {256: 0.0015, 512: 0.002, 1024: 0.003}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
-    #desc += '-preset-v2-8gpus'; submit_config.num_gpus = 8; sched.minibatch_base = 32; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}; sched.G_lrate_dict = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+    #desc += "-preset-v1-1gpu"; submit_config.num_gpus = 1; D.mbstd_group_size = 16; sched.minibatch_base = 16; sched.minibatch_dict = {256: 14, 512: 6, 1024: 3}; sched.lod_training_kimg = 800; sched.lod_transition_kimg = 800; train.total_kimg = 19000
+    desc += "-preset-v2-1gpu"; submit_config.num_gpus = 1; train.total_kimg = 12000
+    sched.minibatch_base, sched.minibatch_dict = 4, {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}
+    sched.G_lrate_dict = {1024: 0.0015}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict.items())
+    #desc += "-preset-v2-2gpus"; submit_config.num_gpus = 2; sched.minibatch_base = 8; sched.minibatch_dict = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}; sched.G_lrate_dict = {512: 0.0015, 1024: 0.002}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+    #desc += "-preset-v2-4gpus"; submit_config.num_gpus = 4; sched.minibatch_base = 16; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}; sched.G_lrate_dict = {256: 0.0015, 512: 0.002, 1024: 0.003}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
+    #desc += "-preset-v2-8gpus"; submit_config.num_gpus = 8; sched.minibatch_base = 32; sched.minibatch_dict = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}; sched.G_lrate_dict = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}; sched.D_lrate_dict = EasyDict(sched.G_lrate_dict); train.total_kimg = 12000
 
     # Numerical precision (choose one).
-    desc += '-fp32'; sched.max_minibatch_per_gpu = {256: 16, 512: 8, 1024: 4}
-    #desc += '-fp16'; G.dtype = 'float16'; D.dtype = 'float16'; G.pixelnorm_epsilon=1e-4; G_opt.use_loss_scaling = True; D_opt.use_loss_scaling = True; sched.max_minibatch_per_gpu = {512: 16, 1024: 8}
+    sched.max_minibatch_per_gpu = {256: 16, 512: 8, 1024: 4}; desc += "-fp32"
+    #desc += "-fp16"; G.dtype = "float16"; D.dtype = "float16"; G.pixelnorm_epsilon=1e-4; G_opt.use_loss_scaling = True; D_opt.use_loss_scaling = True; sched.max_minibatch_per_gpu = {512: 16, 1024: 8}
 
     # Disable individual features.
-    #desc += '-nogrowing'; sched.lod_initial_resolution = 1024; sched.lod_training_kimg = 0; sched.lod_transition_kimg = 0; train.total_kimg = 10000
-    #desc += '-nopixelnorm'; G.use_pixelnorm = False
-    #desc += '-nowscale'; G.use_wscale = False; D.use_wscale = False
-    #desc += '-noleakyrelu'; G.use_leakyrelu = False
-    #desc += '-nosmoothing'; train.G_smoothing_kimg = 0.0
-    #desc += '-norepeat'; train.minibatch_repeats = 1
-    #desc += '-noreset'; train.reset_opt_for_new_lod = False
+    #desc += "-nogrowing"; sched.lod_initial_resolution = 1024; sched.lod_training_kimg = 0; sched.lod_transition_kimg = 0; train.total_kimg = 10000
+    #desc += "-nopixelnorm"; G.use_pixelnorm = False
+    #desc += "-nowscale"; G.use_wscale = False; D.use_wscale = False
+    #desc += "-noleakyrelu"; G.use_leakyrelu = False
+    #desc += "-nosmoothing"; train.G_smoothing_kimg = 0.0
+    #desc += "-norepeat"; train.minibatch_repeats = 1
+    #desc += "-noreset"; train.reset_opt_for_new_lod = False
 
     # Special modes.
-    #desc += '-BENCHMARK'; sched.lod_initial_resolution = 4; sched.lod_training_kimg = 3; sched.lod_transition_kimg = 3; train.total_kimg = (8*2+1)*3; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1000; train.network_snapshot_ticks = 1000
-    #desc += '-BENCHMARK0'; sched.lod_initial_resolution = 1024; train.total_kimg = 10; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1000; train.network_snapshot_ticks = 1000
-    #desc += '-VERBOSE'; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1; train.network_snapshot_ticks = 100
-    #desc += '-GRAPH'; train.save_tf_graph = True
-    #desc += '-HIST'; train.save_weight_histograms = True
+    #desc += "-BENCHMARK"; sched.lod_initial_resolution = 4; sched.lod_training_kimg = 3; sched.lod_transition_kimg = 3; train.total_kimg = (8*2+1)*3; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1000; train.network_snapshot_ticks = 1000
+    #desc += "-BENCHMARK0"; sched.lod_initial_resolution = 1024; train.total_kimg = 10; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1000; train.network_snapshot_ticks = 1000
+    #desc += "-VERBOSE"; sched.tick_kimg_base = 1; sched.tick_kimg_dict = {}; train.image_snapshot_ticks = 1; train.network_snapshot_ticks = 100
+    #desc += "-GRAPH"; train.save_tf_graph = True
+    #desc += "-HIST"; train.save_weight_histograms = True
 
 # ----------------------------------------------------------------------------
 # Ours: a tiny StyleGAN for CPU smoke runs. Progressive growing 4x4 -> 8x8 -> 16x16 ... within minutes.
 
 if _config_name == "tiny":
-    desc          = 'tiny'
-    train         = EasyDict(run_func_name='training.training_loop.training_loop', total_kimg=6, image_snapshot_ticks=1, network_snapshot_ticks=2)
-    G             = EasyDict(func_name='training.networks_stylegan.G_style', fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2)
-    D             = EasyDict(func_name='training.networks_stylegan.D_basic', fmap_base=128, fmap_max=32)
-    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    G_loss        = EasyDict(func_name='training.loss.G_logistic_nonsaturating')
-    D_loss        = EasyDict(func_name='training.loss.D_logistic_simplegp', r1_gamma=10.0)
-    dataset       = EasyDict(tfrecord_dir='tiny')
+    desc          = "tiny"
+    train         = EasyDict(run_func_name=_TRAINING_LOOP, total_kimg=6, image_snapshot_ticks=1, network_snapshot_ticks=2)
+    G             = EasyDict(func_name=_STYLEGAN + "G_style", fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2)
+    D             = EasyDict(func_name=_STYLEGAN + "D_basic", fmap_base=128, fmap_max=32)
+    G_opt         = EasyDict(_ADAM)
+    D_opt         = EasyDict(_ADAM)
+    G_loss        = EasyDict(func_name=_LOSS + "G_logistic_nonsaturating")
+    D_loss        = EasyDict(func_name=_LOSS + "D_logistic_simplegp", r1_gamma=10.0)
+    dataset       = EasyDict(tfrecord_dir="tiny")
     sched         = EasyDict(lod_initial_resolution=4, lod_training_kimg=1, lod_transition_kimg=1, minibatch_base=16, tick_kimg_base=1, tick_kimg_dict={})
-    grid          = EasyDict(size='1080p', layout='random')
+    grid          = EasyDict(layout="random", size="1080p")
     metrics       = []
     submit_config = dnnlib.SubmitConfig()
-    tf_config     = {'rnd.np_random_seed': 1000}
+    tf_config     = dict(_SEED)
 
 # Ours: the class-conditional 32x32 StyleGAN behind networks/stylegan-fashion-mnist-32x32.pkl (see its model card).
 
 if _config_name == "fashion32":
-    desc          = 'sgan-fashion32'
-    train         = EasyDict(run_func_name='training.training_loop.training_loop', total_kimg=600, mirror_augment=False, network_snapshot_ticks=2)
-    G             = EasyDict(func_name='training.networks_stylegan.G_style', fmap_base=512, fmap_max=64, latent_size=64, dlatent_size=64, mapping_fmaps=64, mapping_layers=4)
-    D             = EasyDict(func_name='training.networks_stylegan.D_basic', fmap_base=512, fmap_max=64)
-    G_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    D_opt         = EasyDict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-    G_loss        = EasyDict(func_name='training.loss.G_logistic_nonsaturating')
-    D_loss        = EasyDict(func_name='training.loss.D_logistic_simplegp', r1_gamma=1.0)
-    dataset       = EasyDict(tfrecord_dir='fashion-mnist', max_label_size='full')
+    desc          = "sgan-fashion32"
+    train         = EasyDict(run_func_name=_TRAINING_LOOP, total_kimg=600, mirror_augment=False, network_snapshot_ticks=2)
+    G             = EasyDict(func_name=_STYLEGAN + "G_style", fmap_base=512, fmap_max=64, latent_size=64, dlatent_size=64, mapping_fmaps=64, mapping_layers=4)
+    D             = EasyDict(func_name=_STYLEGAN + "D_basic", fmap_base=512, fmap_max=64)
+    G_opt         = EasyDict(_ADAM)
+    D_opt         = EasyDict(_ADAM)
+    G_loss        = EasyDict(func_name=_LOSS + "G_logistic_nonsaturating")
+    D_loss        = EasyDict(func_name="training.loss.D_logistic_simplegp", r1_gamma=1.0)
+    dataset       = EasyDict(tfrecord_dir="fashion-mnist", max_label_size="full")
     sched         = EasyDict(lod_initial_resolution=8, lod_training_kimg=30, lod_transition_kimg=30, minibatch_base=32, G_lrate_base=0.002, D_lrate_base=0.002, tick_kimg_base=10, tick_kimg_dict={})
-    grid          = EasyDict(size='1080p', layout='row_per_class')
+    grid          = EasyDict(size="1080p", layout="row_per_class")
     metrics       = []
     submit_config = dnnlib.SubmitConfig()
-    tf_config     = {'rnd.np_random_seed': 1000}
+    tf_config     = dict(_SEED)
 
 # ----------------------------------------------------------------------------
 # Command line (ours): override the common choices without editing the blocks above.
@@ -313,13 +319,14 @@ def main():
         _apply_overrides(args)
     sys.modules["train"] = sys.modules[__name__]  # the training loop imports `train` for config.txt: this module, as resolved
 
-    kwargs = EasyDict(train)
-    kwargs.update(G_args=G, D_args=D, G_opt_args=G_opt, D_opt_args=D_opt, G_loss_args=G_loss, D_loss_args=D_loss)
-    kwargs.update(dataset_args=dataset, sched_args=sched, grid_args=grid, metric_arg_list=metrics, tf_config=tf_config)
-    kwargs.submit_config = copy.deepcopy(submit_config)
-    kwargs.submit_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(config.result_dir)
-    kwargs.submit_config.run_dir_ignore += config.run_dir_ignore
-    kwargs.submit_config.run_desc = desc
+    run_config = copy.deepcopy(submit_config)
+    run_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(config.result_dir)
+    run_config.run_dir_ignore = run_config.run_dir_ignore + config.run_dir_ignore
+    run_config.run_desc = desc
+    kwargs = EasyDict(train)  # run_func_name, total_kimg, mirror_augment, ... then the option dicts
+    kwargs.update({"G_args": G, "D_args": D, "G_opt_args": G_opt, "D_opt_args": D_opt, "G_loss_args": G_loss, "D_loss_args": D_loss,
+                   "dataset_args": dataset, "sched_args": sched, "grid_args": grid, "metric_arg_list": metrics, "tf_config": tf_config,
+                   "submit_config": run_config})
 
     if args is not None and args.dry_run:
         print("Run dir: %s/NNNNN-%s" % (config.result_dir, desc))

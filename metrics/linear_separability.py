@@ -57,32 +57,30 @@ class LS(metric_base.MetricBase):
         self.num_samples = num_samples
         self.num_keep = num_keep
         self.attrib_indices = list(attrib_indices)
-        self.minibatch_per_gpu = minibatch_per_gpu
+        self.minibatch_per_gpu = int(minibatch_per_gpu)
         self.classifiers = list(classifiers) if classifiers is not None else classifier_urls
         _linear_svm()  # fail before any work when scikit-learn is missing
 
     def _evaluate(self, Gs, num_gpus):
-        minibatch_size = num_gpus * self.minibatch_per_gpu
-        result_expr = []
-        for gpu_idx in range(num_gpus):
-            with tf.device("/gpu:%d" % gpu_idx):
-                Gs_clone = Gs.clone()
-                latents = tf.random_normal([self.minibatch_per_gpu] + Gs_clone.input_shape[1:])
-                dlatents = Gs_clone.components.mapping.get_output_for(latents, None, is_validation=True)
-                images = Gs_clone.components.synthesis.get_output_for(dlatents, is_validation=True, randomize_noise=True)
-                images = downsample_to_256(images)
-                result = dict(latents=latents, dlatents=dlatents[:, -1])
-                for attrib_idx in self.attrib_indices:
-                    classifier = metric_base.load_aux_network(self.classifiers[attrib_idx], "Attribute classifier %d" % attrib_idx)
-                    logits = classifier.get_output_for(images, None)
-                    result[attrib_idx] = tf.nn.softmax(tf.concat([logits, -logits], axis=1))
-                result_expr.append(result)
+        classifiers = {i: metric_base.load_aux_network(self.classifiers[i], "Attribute classifier %d" % i) for i in self.attrib_indices}
+
+        def samples(_gpu):
+            generator = Gs.clone()
+            z = tf.random.normal([self.minibatch_per_gpu] + generator.input_shape[1:])
+            w = generator.components.mapping.get_output_for(z, None, is_validation=True)
+            images = downsample_to_256(generator.components.synthesis.get_output_for(w, is_validation=True, randomize_noise=True))
+            result = {"latents": z, "dlatents": w[:, -1]}  # z, and w of the last layer
+            for attrib_idx, classifier in classifiers.items():
+                logit = classifier.get_output_for(images, None)
+                result[attrib_idx] = tf.nn.softmax(tf.concat([logit, -logit], axis=1))  # column 0: logit > 0
+            return result
+        sample_expr = metric_base.per_gpu(num_gpus, samples)
 
         batches = []
         progress = metric_base.Progress(self.name, self.num_samples)
-        for begin in range(0, self.num_samples, minibatch_size):
-            batches += tflib.run(result_expr)
-            progress.update(min(begin + minibatch_size, self.num_samples))
+        for _begin, end in metric_base.minibatch_ranges(self.num_samples, self.minibatch_per_gpu * num_gpus):
+            batches.extend(tflib.run(sample_expr))
+            progress.update(end)
         results = {key: np.concatenate([batch[key] for batch in batches], axis=0)[:self.num_samples] for key in batches[0].keys()}
 
         entropies = defaultdict(list)

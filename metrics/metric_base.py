@@ -36,23 +36,22 @@ class MetricBase:
         self._results = []
         self._eval_time = None
 
-    def run(self, network_pkl, run_dir=None, dataset_args=None, mirror_augment=None, num_gpus=1, tf_config=None, log_results=True):
-        self._network_pkl = network_pkl
-        self._dataset_args = dataset_args
-        self._mirror_augment = mirror_augment
-        self._results = []
+    def run(self, network_pkl, run_dir=None, dataset_args=None,
+            mirror_augment=None, num_gpus=1, tf_config=None, log_results=True):
+        """Evaluate on the Gs of network_pkl in a fresh graph; dataset settings default to those of run_dir's config.txt."""
+        self._network_pkl, self._results = network_pkl, []
+        self._dataset_args, self._mirror_augment = dataset_args, mirror_augment
+        if run_dir is not None and None in (dataset_args, mirror_augment):
+            previous = misc.parse_config_for_previous_run(run_dir)
+            self._dataset_args = dict(previous["dataset"], shuffle_mb=0)
+            self._mirror_augment = previous["train"].get("mirror_augment", False)
 
-        if (dataset_args is None or mirror_augment is None) and run_dir is not None:
-            run_config = misc.parse_config_for_previous_run(run_dir)
-            self._dataset_args = dict(run_config["dataset"])
-            self._dataset_args["shuffle_mb"] = 0
-            self._mirror_augment = run_config["train"].get("mirror_augment", False)
-
-        time_begin = time.time()
-        with tf.Graph().as_default(), tflib.create_session(tf_config).as_default():
-            _G, _D, Gs = misc.load_pkl(self._network_pkl)
-            self._evaluate(Gs, num_gpus=num_gpus)
-        self._eval_time = time.time() - time_begin
+        started = time.time()
+        graph = tf.Graph()
+        with graph.as_default(), tflib.create_session(tf_config).as_default():
+            networks = misc.load_pkl(self._network_pkl)
+            self._evaluate(networks[2], num_gpus=num_gpus)  # (G, D, Gs): the metrics look at Gs
+        self._eval_time = time.time() - started
 
         if log_results:
             result_str = self.get_result_str()
@@ -63,7 +62,7 @@ class MetricBase:
                 print(result_str)
 
     def get_result_str(self):
-        network_name = os.path.splitext(os.path.basename(self._network_pkl))[0]
+        network_name, _ext = os.path.splitext(os.path.basename(self._network_pkl))
         if len(network_name) > 29:
             network_name = "..." + network_name[-26:]
         result_str = "%-30s" % network_name
@@ -81,30 +80,29 @@ class MetricBase:
         raise NotImplementedError  # to be overridden by subclasses
 
     def _report_result(self, value, suffix="", fmt="%-10.4f"):
-        self._results += [dnnlib.EasyDict(value=value, suffix=suffix, fmt=fmt)]
+        self._results.append(dnnlib.EasyDict(fmt=fmt, suffix=suffix, value=value))
 
     def _get_cache_file_for_reals(self, extension="pkl", **kwargs):
         """Where statistics of the real images are cached: md5 of the metric, dataset and arguments."""
-        all_args = dnnlib.EasyDict(metric_name=self.name, mirror_augment=self._mirror_augment)
-        all_args.update(self._dataset_args)
-        all_args.update(kwargs)
+        all_args = dnnlib.EasyDict({"metric_name": self.name, "mirror_augment": self._mirror_augment}, **self._dataset_args)
+        all_args.update(kwargs)  # the hash depends on these exact reprs (True vs 1, int vs float)
         md5 = hashlib.md5(repr(sorted(all_args.items())).encode("utf-8"))
         dataset_name = self._dataset_args["tfrecord_dir"].replace("\\", "/").split("/")[-1]
         return os.path.join(config.cache_dir, "%s-%s-%s.%s" % (md5.hexdigest(), self.name, dataset_name, extension))
 
-    def _iterate_reals(self, minibatch_size):
-        dataset_obj = dataset.load_dataset(data_dir=config.data_dir, **self._dataset_args)
+    def _iterate_reals(self, batch_size):
+        """Real uint8 NCHW minibatches forever (the dataset repeats), mirrored at random if the run was."""
+        reals = dataset.load_dataset(data_dir=config.data_dir, **self._dataset_args)
         while True:
-            images, _labels = dataset_obj.get_minibatch_np(minibatch_size)
-            if self._mirror_augment:
-                images = misc.apply_mirror_augment(images)
-            yield images
+            batch = reals.get_minibatch_np(batch_size)[0]
+            yield misc.apply_mirror_augment(batch) if self._mirror_augment else batch
 
-    def _iterate_fakes(self, Gs, minibatch_size, num_gpus):
+    def _iterate_fakes(self, Gs, batch_size, num_gpus):
+        """Generated uint8 NHWC minibatches forever (not used by the three metrics; kept from the original's API)."""
+        to_uint8 = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
         while True:
-            latents = np.random.randn(minibatch_size, *Gs.input_shape[1:])
-            fmt = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
-            yield Gs.run(latents, None, output_transform=fmt, is_validation=True, num_gpus=num_gpus, assume_frozen=True)
+            z = np.random.randn(batch_size, *Gs.input_shape[1:])
+            yield Gs.run(z, None, output_transform=to_uint8, is_validation=True, num_gpus=num_gpus, assume_frozen=True)
 
 
 def load_aux_network(spec, description):
@@ -136,11 +134,25 @@ class Progress:
         print("\r%s %d / %d  ETA %s  " % (self.label, done, self.total, eta), end="" if done < self.total else "\n", flush=True)
 
 
+def per_gpu(num_gpus, build):
+    """[build(gpu_index) for every GPU], each built under /gpu:<index> (soft placement runs them on the CPU if need be)."""
+    outputs = []
+    for gpu in range(num_gpus):
+        with tf.device("/gpu:%d" % gpu):
+            outputs.append(build(gpu))
+    return outputs
+
+
+def minibatch_ranges(total, minibatch_size):
+    """(begin, end) of each minibatch covering [0, total)."""
+    return [(begin, min(begin + minibatch_size, total)) for begin in range(0, total, minibatch_size)]
+
+
 class MetricGroup:
     """Several metrics run one after another on the same pickle."""
 
     def __init__(self, metric_kwarg_list):
-        self.metrics = [dnnlib.util.call_func_by_name(**kwargs) for kwargs in metric_kwarg_list]
+        self.metrics = [dnnlib.util.call_func_by_name(**args) for args in metric_kwarg_list]
 
     def run(self, *args, **kwargs):
         for metric in self.metrics:

@@ -10,17 +10,18 @@ LPIPS_URL = "https://drive.google.com/uc?id=1N2-m9qszOeVC9Tq77WxsLnuWwOedQiD2"  
 
 
 def normalize(v):
-    return v / tf.sqrt(tf.reduce_sum(tf.square(v), axis=-1, keepdims=True))
+    """v scaled to unit length along the last axis."""
+    return v * tf.math.rsqrt(tf.reduce_sum(v * v, axis=-1, keepdims=True))
 
 
 def slerp(a, b, t):
     """Spherical interpolation between the directions of a and b; the result has unit length."""
     a = normalize(a)
     b = normalize(b)
-    d = tf.reduce_sum(a * b, axis=-1, keepdims=True)
-    p = t * tf.math.acos(d)
-    c = normalize(b - d * a)
-    return normalize(a * tf.math.cos(p) + c * tf.math.sin(p))
+    cos_ab = tf.reduce_sum(b * a, axis=-1, keepdims=True)
+    angle = t * tf.math.acos(cos_ab)
+    ortho = normalize(b - cos_ab * a)  # the direction towards b, orthogonal to a
+    return normalize(a * tf.math.cos(angle) + ortho * tf.math.sin(angle))
 
 
 def crop_face(images):
@@ -56,46 +57,43 @@ class PPL(metric_base.MetricBase):
         self.epsilon = epsilon
         self.space = space
         self.sampling = sampling
-        self.minibatch_per_gpu = minibatch_per_gpu
-        self.perceptual_network = perceptual_network
+        self.minibatch_per_gpu, self.perceptual_network = minibatch_per_gpu, perceptual_network
 
     def _interpolated_dlatents(self, Gs_clone):
         """[2N, layers, C] dlatents at t and t + epsilon for N random paths, interleaved."""
-        lat_t01 = tf.random_normal([self.minibatch_per_gpu * 2] + Gs_clone.input_shape[1:])
-        lerp_t = tf.random_uniform([self.minibatch_per_gpu], 0.0, 1.0 if self.sampling == "full" else 0.0)
+        ends = tf.random.normal([2 * self.minibatch_per_gpu] + Gs_clone.input_shape[1:])  # path endpoints: rows (0,1), (2,3), ...
+        t_max = 1.0 if self.sampling == "full" else 0.0
+        t = tf.random.uniform([self.minibatch_per_gpu], 0.0, t_max)
         mapping = Gs_clone.components.mapping
+
+        def interleave(at_t, at_t_eps, like):
+            return tf.reshape(tf.stack([at_t, at_t_eps], axis=1), tf.shape(like))
+
         if self.space == "w":
-            dlat_t01 = mapping.get_output_for(lat_t01, None, is_validation=True)
-            dlat_t0, dlat_t1 = dlat_t01[0::2], dlat_t01[1::2]
-            t = lerp_t[:, np.newaxis, np.newaxis]
-            dlat_e01 = tf.stack([tflib.lerp(dlat_t0, dlat_t1, t), tflib.lerp(dlat_t0, dlat_t1, t + self.epsilon)], axis=1)
-            return tf.reshape(dlat_e01, tf.shape(dlat_t01))
-        lat_t0, lat_t1 = lat_t01[0::2], lat_t01[1::2]
-        t = lerp_t[:, np.newaxis]
-        lat_e01 = tf.stack([slerp(lat_t0, lat_t1, t), slerp(lat_t0, lat_t1, t + self.epsilon)], axis=1)
-        lat_e01 = tf.reshape(lat_e01, tf.shape(lat_t01))
-        return mapping.get_output_for(lat_e01, None, is_validation=True)
+            w = mapping.get_output_for(ends, None, is_validation=True)
+            w_from, w_to, tw = w[0::2], w[1::2], t[:, np.newaxis, np.newaxis]
+            return interleave(tflib.lerp(w_from, w_to, tw), tflib.lerp(w_from, w_to, tw + self.epsilon), w)
+        z_from, z_to, tz = ends[0::2], ends[1::2], t[:, np.newaxis]
+        z = interleave(slerp(z_from, z_to, tz), slerp(z_from, z_to, tz + self.epsilon), ends)
+        return mapping.get_output_for(z, None, is_validation=True)
 
     def _evaluate(self, Gs, num_gpus):
-        minibatch_size = num_gpus * self.minibatch_per_gpu
-        distance_measure = metric_base.load_aux_network(self.perceptual_network, "The PPL perceptual network (vgg16_zhang_perceptual.pkl)")
-        distance_expr = []
-        for gpu_idx in range(num_gpus):
-            with tf.device("/gpu:%d" % gpu_idx):
-                Gs_clone = Gs.clone()
-                noise_vars = [var for name, var in Gs_clone.components.synthesis.vars.items() if name.startswith("noise")]
-                dlat_e01 = self._interpolated_dlatents(Gs_clone)
-                with tf.control_dependencies([var.initializer for var in noise_vars]):  # fresh noise, shared by the minibatch
-                    images = Gs_clone.components.synthesis.get_output_for(dlat_e01, is_validation=True, randomize_noise=False)
-                images = downsample_to_256(crop_face(images))
-                images = (images + 1) * (255 / 2)
-                img_e0, img_e1 = images[0::2], images[1::2]
-                distance_expr.append(distance_measure.get_output_for(img_e0, img_e1) * (1 / self.epsilon ** 2))
+        lpips = metric_base.load_aux_network(self.perceptual_network, "The PPL perceptual network (vgg16_zhang_perceptual.pkl)")
 
-        all_distances = []
+        def scaled_distances(_gpu):
+            generator = Gs.clone()
+            synthesis = generator.components.synthesis
+            dlatents = self._interpolated_dlatents(generator)
+            redraw_noise = [var.initializer for name, var in synthesis.vars.items() if name.startswith("noise")]
+            with tf.control_dependencies(redraw_noise):  # fresh noise once per run, shared by the minibatch
+                images = synthesis.get_output_for(dlatents, is_validation=True, randomize_noise=False)
+            images = (downsample_to_256(crop_face(images)) + 1) * (255 / 2)
+            return lpips.get_output_for(images[0::2], images[1::2]) * (1 / self.epsilon ** 2)
+        distance_expr = metric_base.per_gpu(num_gpus, scaled_distances)
+
+        batches = []
         progress = metric_base.Progress(self.name, self.num_samples)
-        for begin in range(0, self.num_samples, minibatch_size):
-            all_distances += tflib.run(distance_expr)
-            progress.update(min(begin + minibatch_size, self.num_samples))
-        all_distances = np.concatenate(all_distances, axis=0)
-        self._report_result(np.mean(filter_distances(all_distances)))
+        for _begin, end in metric_base.minibatch_ranges(self.num_samples, self.minibatch_per_gpu * num_gpus):
+            batches.extend(tflib.run(distance_expr))
+            progress.update(end)
+        self._report_result(np.mean(filter_distances(np.concatenate(batches))))

@@ -13,10 +13,9 @@ from dnnlib.tflib.autosummary import autosummary
 
 def fp32(*values):
     """Cast to float32: one value gives a tensor, several a tuple."""
-    if len(values) == 1 and isinstance(values[0], tuple):
-        values = values[0]
-    values = tuple(tf.cast(v, tf.float32) for v in values)
-    return values if len(values) >= 2 else values[0]
+    items = values[0] if (len(values) == 1 and isinstance(values[0], tuple)) else values
+    cast = tuple(tf.cast(item, tf.float32) for item in items)
+    return cast[0] if len(cast) == 1 else cast
 
 
 def _latents(G, minibatch_size):
@@ -59,9 +58,15 @@ def _gradient_penalty(D, opt, reals, fakes, labels, wgan_lambda, wgan_target):
 # WGAN and WGAN-GP (Gulrajani et al. 2017).
 
 
-def G_wgan(G, D, opt, training_set, minibatch_size):
-    labels = training_set.get_random_labels_tf(minibatch_size)
-    return -_scores(D, _fakes(G, minibatch_size, labels), labels)
+def _fake_scores_for_G(G, D, training_set, minibatch_size):
+    """D's scores of fakes drawn with random dataset labels (what every G loss starts from)."""
+    fake_labels = training_set.get_random_labels_tf(minibatch_size)
+    return _scores(D, _fakes(G, minibatch_size, fake_labels), fake_labels)
+
+
+def G_wgan(G, D, opt,
+           training_set, minibatch_size):
+    return -_fake_scores_for_G(G, D, training_set, minibatch_size)
 
 
 def D_wgan(G, D, opt, training_set, minibatch_size, reals, labels, wgan_epsilon=0.001):
@@ -84,7 +89,8 @@ def D_wgan_gp(G, D, opt, training_set, minibatch_size, reals, labels, wgan_lambd
 # Hinge loss.
 
 
-def D_hinge(G, D, opt, training_set, minibatch_size, reals, labels):
+def D_hinge(G, D, opt, training_set,
+            minibatch_size, reals, labels):
     _fakes_out, real_scores, fake_scores = _real_and_fake_scores(G, D, minibatch_size, reals, labels)
     return tf.maximum(0.0, 1.0 + fake_scores) + tf.maximum(0.0, 1.0 - real_scores)
 
@@ -98,22 +104,24 @@ def D_hinge_gp(G, D, opt, training_set, minibatch_size, reals, labels, wgan_lamb
 # Logistic losses (Goodfellow et al. 2014) with R1/R2 (Mescheder et al. 2018).
 
 
-def G_logistic_saturating(G, D, opt, training_set, minibatch_size):
-    labels = training_set.get_random_labels_tf(minibatch_size)
-    return -tf.nn.softplus(_scores(D, _fakes(G, minibatch_size, labels), labels))  # log(1 - sigmoid(s)) = -softplus(s)
+def G_logistic_saturating(G, D, opt,
+                          training_set, minibatch_size):
+    return -tf.nn.softplus(_fake_scores_for_G(G, D, training_set, minibatch_size))  # log(1 - sigmoid(s)) = -softplus(s)
 
 
-def G_logistic_nonsaturating(G, D, opt, training_set, minibatch_size):
-    labels = training_set.get_random_labels_tf(minibatch_size)
-    return tf.nn.softplus(-_scores(D, _fakes(G, minibatch_size, labels), labels))  # -log(sigmoid(s))
+def G_logistic_nonsaturating(G, D, opt,
+                             training_set, minibatch_size):
+    return tf.nn.softplus(-_fake_scores_for_G(G, D, training_set, minibatch_size))  # -log(sigmoid(s))
 
 
-def D_logistic(G, D, opt, training_set, minibatch_size, reals, labels):
+def D_logistic(G, D, opt, training_set,
+               minibatch_size, reals, labels):
     _fakes_out, real_scores, fake_scores = _real_and_fake_scores(G, D, minibatch_size, reals, labels)
     return tf.nn.softplus(fake_scores) + tf.nn.softplus(-real_scores)
 
 
-def D_logistic_simplegp(G, D, opt, training_set, minibatch_size, reals, labels, r1_gamma=10.0, r2_gamma=0.0):
+def D_logistic_simplegp(G, D, opt, training_set, minibatch_size, reals, labels,
+                        r1_gamma=10.0, r2_gamma=0.0):
     fakes, real_scores, fake_scores = _real_and_fake_scores(G, D, minibatch_size, reals, labels)
     loss = tf.nn.softplus(fake_scores) + tf.nn.softplus(-real_scores)
     if r1_gamma != 0.0:

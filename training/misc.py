@@ -21,15 +21,16 @@ import dnnlib.submission.submit as submit
 
 def open_file_or_url(file_or_url):
     if dnnlib.util.is_url(file_or_url):
-        return dnnlib.util.open_url(file_or_url, cache_dir=config.cache_dir)
+        return dnnlib.util.open_url(file_or_url, config.cache_dir)
     return open(file_or_url, "rb")
 
 
 def load_pkl(file_or_url, safe=True):
     """Unpickle a network snapshot (or other pickle); safe=False is needed for pickles of unknown architectures."""
     import dnnlib.tflib as tflib
-    with open_file_or_url(file_or_url) as file:
-        return tflib.loader.loads_network_pkl(file.read(), safe=safe, label="'%s'" % file_or_url)
+    with open_file_or_url(file_or_url) as stream:
+        data = stream.read()
+    return tflib.loader.loads_network_pkl(data, safe=safe, label="'%s'" % file_or_url)
 
 
 def save_pkl(obj, filename):
@@ -37,7 +38,7 @@ def save_pkl(obj, filename):
     temp = "%s.tmp-%s" % (filename, uuid.uuid4().hex[:8])
     try:
         with open(temp, "wb") as file:
-            pickle.dump(obj, file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(obj, file, pickle.HIGHEST_PROTOCOL)
         os.replace(temp, filename)
     finally:
         if os.path.exists(temp):
@@ -47,58 +48,61 @@ def save_pkl(obj, filename):
 # Images.
 
 
-def adjust_dynamic_range(data, drange_in, drange_out):
-    if drange_in != drange_out:
-        scale = (np.float32(drange_out[1]) - np.float32(drange_out[0])) / (np.float32(drange_in[1]) - np.float32(drange_in[0]))
-        bias = np.float32(drange_out[0]) - np.float32(drange_in[0]) * scale
-        data = data * scale + bias
-    return data
+def adjust_dynamic_range(data, drange_in,
+                         drange_out):
+    """Map values linearly from drange_in to drange_out (float32 coefficients, as the original)."""
+    if drange_in == drange_out:
+        return data
+    lo_in, hi_in = np.float32(drange_in[0]), np.float32(drange_in[1])
+    lo_out, hi_out = np.float32(drange_out[0]), np.float32(drange_out[1])
+    scale = (hi_out - lo_out) / (hi_in - lo_in)
+    return data * scale + (lo_out - lo_in * scale)
 
 
-def create_image_grid(images, grid_size=None):
-    """Tile [N, C, H, W] or [N, H, W] images row by row into one image."""
-    assert images.ndim == 3 or images.ndim == 4
-    num, img_w, img_h = images.shape[0], images.shape[-1], images.shape[-2]
-    if grid_size is not None:
-        grid_w, grid_h = tuple(grid_size)
+def create_image_grid(images, grid_size=None) -> np.ndarray:
+    """Tile [N, C, H, W] or [N, H, W] images row by row into one image (a square-ish grid by default)."""
+    assert images.ndim in (3, 4)
+    count = len(images)
+    height, width = images.shape[-2:]
+    if grid_size is None:
+        columns = max(int(np.ceil(np.sqrt(count))), 1)
+        rows = max(-(-count // columns), 1)
     else:
-        grid_w = max(int(np.ceil(np.sqrt(num))), 1)
-        grid_h = max((num - 1) // grid_w + 1, 1)
-    grid = np.zeros(list(images.shape[1:-2]) + [grid_h * img_h, grid_w * img_w], dtype=images.dtype)
-    for idx in range(num):
-        x = (idx % grid_w) * img_w
-        y = (idx // grid_w) * img_h
-        grid[..., y: y + img_h, x: x + img_w] = images[idx]
-    return grid
+        columns, rows = grid_size
+    canvas = np.zeros(images.shape[1:-2] + (rows * height, columns * width), dtype=images.dtype)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        canvas[..., row * height:(row + 1) * height, column * width:(column + 1) * width] = image
+    return canvas
 
 
 def convert_to_pil_image(image, drange=[0, 1]):
-    assert image.ndim == 2 or image.ndim == 3
+    assert image.ndim in (2, 3)
     if image.ndim == 3:
-        image = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
-    image = adjust_dynamic_range(image, drange, [0, 255])
-    image = np.rint(image).clip(0, 255).astype(np.uint8)
+        image = image[0] if image.shape[0] == 1 else np.transpose(image, (1, 2, 0))
+    image = np.clip(np.rint(adjust_dynamic_range(image, drange, [0, 255])), 0, 255).astype(np.uint8)
     return PIL.Image.fromarray(image, "RGB" if image.ndim == 3 else "L")
 
 
 def save_image(image, filename, drange=[0, 1], quality=95):
-    img = convert_to_pil_image(image, drange)
+    pil = convert_to_pil_image(image, drange)
     if ".jpg" in filename:
-        img.save(filename, "JPEG", quality=quality, optimize=True)
+        pil.save(filename, "JPEG", quality=quality, optimize=True)
     else:
-        img.save(filename)
+        pil.save(filename)
 
 
 def save_image_grid(images, filename, drange=[0, 1], grid_size=None):
-    convert_to_pil_image(create_image_grid(images, grid_size), drange).save(filename)
+    grid = create_image_grid(images, grid_size)
+    convert_to_pil_image(grid, drange).save(filename)
 
 
 def apply_mirror_augment(minibatch):
     """Flip a random half of the NumPy images horizontally."""
-    mask = np.random.rand(minibatch.shape[0]) < 0.5
-    minibatch = np.array(minibatch)
-    minibatch[mask] = minibatch[mask, :, :, ::-1]
-    return minibatch
+    flip = np.random.rand(len(minibatch)) < 0.5
+    result = np.array(minibatch)
+    result[flip] = result[flip][..., ::-1]
+    return result
 
 # ----------------------------------------------------------------------------
 # Finding runs and snapshots.
@@ -123,45 +127,44 @@ def locate_run_dir(run_id_or_run_dir):
     raise IOError("Cannot locate result subdir for run", run_id_or_run_dir)
 
 
-def list_network_pkls(run_id_or_run_dir, include_final=True):
-    run_dir = locate_run_dir(run_id_or_run_dir)
-    pkls = sorted(glob.glob(os.path.join(run_dir, "network-*.pkl")))
-    if len(pkls) >= 1 and os.path.basename(pkls[0]) == "network-final.pkl":
-        final = pkls.pop(0)
-        if include_final:
-            pkls.append(final)
-    return pkls
+def list_network_pkls(run_id_or_run_dir,
+                      include_final=True):
+    """The run's network-*.pkl in name order, network-final.pkl last (or left out)."""
+    found = sorted(glob.glob(os.path.join(locate_run_dir(run_id_or_run_dir), "network-*.pkl")))
+    finals = [p for p in found if os.path.basename(p) == "network-final.pkl"]
+    snapshots = [p for p in found if p not in finals]
+    return snapshots + (finals if include_final else [])
 
 
-def locate_network_pkl(run_id_or_run_dir_or_network_pkl, snapshot_or_network_pkl=None):
-    for candidate in [snapshot_or_network_pkl, run_id_or_run_dir_or_network_pkl]:
+def locate_network_pkl(run_id_or_run_dir_or_network_pkl,
+                       snapshot_or_network_pkl=None):
+    """A pkl path given directly, else the run's snapshot with that kimg number, else its latest pkl."""
+    run, snapshot = run_id_or_run_dir_or_network_pkl, snapshot_or_network_pkl
+    for candidate in (snapshot, run):
         if isinstance(candidate, str):
-            if os.path.isfile(candidate):
-                return candidate
-            converted = submit.convert_path(candidate)
-            if os.path.isfile(converted):
-                return converted
+            for path in (candidate, submit.convert_path(candidate)):
+                if os.path.isfile(path):
+                    return path
 
-    pkls = list_network_pkls(run_id_or_run_dir_or_network_pkl)
-    if len(pkls) >= 1 and snapshot_or_network_pkl is None:
+    pkls = list_network_pkls(run)
+    if snapshot is None and pkls:
         return pkls[-1]
     for pkl in pkls:
-        try:
-            name = os.path.splitext(os.path.basename(pkl))[0]
-            if int(name.split("-")[-1]) == int(snapshot_or_network_pkl):
-                return pkl
-        except (ValueError, IndexError, TypeError):
-            pass
-    raise IOError("Cannot locate network pkl for snapshot", snapshot_or_network_pkl)
+        suffix = os.path.splitext(os.path.basename(pkl))[0].rsplit("-", 1)[-1]
+        if suffix.isdigit() and snapshot is not None and str(snapshot).isdigit() and int(suffix) == int(snapshot):
+            return pkl
+    raise IOError("Cannot locate network pkl for snapshot", snapshot)
 
 
-def get_id_string_for_network_pkl(network_pkl):
+def get_id_string_for_network_pkl(network_pkl) -> str:  # 'results/00001-x/network-snapshot-000140.pkl' -> '00001-x-network-snapshot-000140'
     p = network_pkl.replace(".pkl", "").replace("\\", "/").split("/")
     return "-".join(p[max(len(p) - 2, 0):])
 
 
-def load_network_pkl(run_id_or_run_dir_or_network_pkl, snapshot_or_network_pkl=None):
-    return load_pkl(locate_network_pkl(run_id_or_run_dir_or_network_pkl, snapshot_or_network_pkl))
+def load_network_pkl(run_id_or_run_dir_or_network_pkl,
+                     snapshot_or_network_pkl=None):
+    path = locate_network_pkl(run_id_or_run_dir_or_network_pkl, snapshot_or_network_pkl)
+    return load_pkl(path)
 
 # ----------------------------------------------------------------------------
 # Training progress stored beside each snapshot (ours: resuming needs no resume_kimg by hand).
@@ -191,13 +194,16 @@ def load_progress(network_pkl):
 # The configuration of a previous run.
 
 
-def parse_config_for_previous_run(run_id):
+_CONFIG_LINE = re.compile(r"^{?\s*'(\w+)':\s*{(.*)(},|}})$")  # "'dataset': {...}," -> "dataset = {...}"
+
+
+def parse_config_for_previous_run(run_id) -> dict:
     """The `dataset` and `train` settings of a run, read back from its config.txt (without executing it)."""
     run_dir = locate_run_dir(run_id)
     cfg = {"dataset": {}, "train": {}}
     with open(os.path.join(run_dir, "config.txt"), "rt") as file:
         for line in file:
-            line = re.sub(r"^{?\s*'(\w+)':\s*{(.*)(},|}})$", r"\1 = {\2}", line.strip())
+            line = _CONFIG_LINE.sub(r"\1 = {\2}", line.strip())
             for key in ("dataset", "train"):
                 if line.startswith(key + " ="):
                     cfg[key] = ast.literal_eval(line[len(key) + 2:].strip())
@@ -215,9 +221,9 @@ def parse_config_for_previous_run(run_id):
     return cfg
 
 
-def load_dataset_for_previous_run(run_id, **kwargs):
+def load_dataset_for_previous_run(run_id, **kwargs) -> tuple:
     from training import dataset
-    cfg = parse_config_for_previous_run(run_id)
+    cfg = parse_config_for_previous_run(run_id=run_id)
     cfg["dataset"].update(kwargs)
     dset = dataset.load_dataset(data_dir=config.data_dir, **cfg["dataset"])
     return dset, cfg["train"].get("mirror_augment", False)
@@ -237,12 +243,12 @@ def _grid_shape(size, img_w, img_h):
 def setup_snapshot_image_grid(G, training_set, size="1080p", layout="random"):
     """((gw, gh), reals, labels, latents) for the reals.png / fakes*.png grids."""
     gw, gh = [int(v) for v in _grid_shape(size, G.output_shape[3], G.output_shape[2])]
-    reals = np.zeros([gw * gh] + training_set.shape, dtype=training_set.dtype)
-    labels = np.zeros([gw * gh, training_set.label_size], dtype=training_set.label_dtype)
-    latents = np.random.randn(gw * gh, *G.input_shape[1:])
-
+    cells = gw * gh
+    latents = np.random.randn(cells, *G.input_shape[1:])  # drawn first, from the global RNG (seeded by tf_config)
+    reals = np.zeros([cells] + list(training_set.shape), dtype=training_set.dtype)
+    labels = np.zeros([cells, training_set.label_size], dtype=training_set.label_dtype)
     if layout == "random":
-        reals[:], labels[:] = training_set.get_minibatch_np(gw * gh)
+        reals[:], labels[:] = training_set.get_minibatch_np(cells)
 
     class_blocks = dict(row_per_class=[gw, 1], col_per_class=[1, gh], class4x4=[4, 4])
     if layout in class_blocks:
@@ -250,21 +256,21 @@ def setup_snapshot_image_grid(G, training_set, size="1080p", layout="random"):
         nw = (gw - 1) // bw + 1
         nh = (gh - 1) // bh + 1
         blocks = [[] for _ in range(nw * nh)]
+        per_block = bw * bh
         for _ in range(1000000):
-            real, label = training_set.get_minibatch_np(1)
-            idx = np.argmax(label[0])
-            while idx < len(blocks) and len(blocks[idx]) >= bw * bh:
-                idx += training_set.label_size
-            if idx < len(blocks):
-                blocks[idx].append((real, label))
-                if all(len(block) >= bw * bh for block in blocks):
+            image, label = training_set.get_minibatch_np(1)
+            slot = int(np.argmax(label[0]))
+            while slot < len(blocks) and len(blocks[slot]) >= per_block:  # class full: its next block
+                slot += training_set.label_size
+            if slot < len(blocks):
+                blocks[slot].append((image, label))
+                if min(len(block) for block in blocks) >= per_block:
                     break
         for i, block in enumerate(blocks):
-            for j, (real, label) in enumerate(block):
+            for j, (image, label) in enumerate(block):
                 x = (i % nw) * bw + j % bw
                 y = (i // nw) * bh + j // bw
                 if x < gw and y < gh:
-                    reals[x + y * gw] = real[0]
-                    labels[x + y * gw] = label[0]
+                    reals[x + y * gw], labels[x + y * gw] = image[0], label[0]
 
     return (gw, gh), reals, labels, latents
