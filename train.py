@@ -10,6 +10,7 @@ import argparse
 import copy
 import os
 import pprint
+import re
 import sys
 
 import config
@@ -284,10 +285,9 @@ def _apply_overrides(args):
         if lines is not None:
             if args.num_gpus not in lines:
                 raise dnnlib.util.UserError("--num-gpus must be one of %s for --config=%s." % (sorted(lines), _config_name))
-            for suffix, _base, _dict in lines.values():
-                desc = desc.replace(suffix, "")
             suffix, sched.minibatch_base, sched.minibatch_dict = lines[args.num_gpus]
-            desc += suffix
+            old = [s for s, _, _ in lines.values() if re.search(re.escape(s) + "(-|$)", desc)]
+            desc = desc.replace(old[0], suffix, 1) if old else desc + suffix  # keep the suffix where the block put it
         submit_config.num_gpus = args.num_gpus
     if args.resume is not None:
         train.resume_run_id = args.resume

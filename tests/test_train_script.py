@@ -1,0 +1,53 @@
+"""train.py: the default block reproduces the original's config.txt exactly; command-line overrides and errors."""
+
+import importlib
+import io
+import pprint
+
+from conftest import run_python
+from dnnlib.submission.run_context import _NOT_SETTINGS
+
+ORIGINAL_DEFAULT_CONFIG_TXT = """{   'D': {'func_name': 'training.networks_stylegan.D_basic'},
+    'D_loss': {'func_name': 'training.loss.D_logistic_simplegp', 'r1_gamma': 10.0},
+    'D_opt': {'beta1': 0.0, 'beta2': 0.99, 'epsilon': 1e-08},
+    'G': {'func_name': 'training.networks_stylegan.G_style'},
+    'G_loss': {'func_name': 'training.loss.G_logistic_nonsaturating'},
+    'G_opt': {'beta1': 0.0, 'beta2': 0.99, 'epsilon': 1e-08},
+    'dataset': {'tfrecord_dir': 'ffhq'},
+    'desc': 'sgan-ffhq-8gpu',
+    'grid': {'layout': 'random', 'size': '4k'},
+    'metrics': [{'func_name': 'metrics.frechet_inception_distance.FID', 'minibatch_per_gpu': 8, 'name': 'fid50k', 'num_images': 50000}],
+    'sched': {   'D_lrate_dict': {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003},
+                 'G_lrate_dict': {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003},
+                 'lod_initial_resolution': 8,
+                 'minibatch_base': 32,
+                 'minibatch_dict': {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}},
+    'tf_config': {'rnd.np_random_seed': 1000},
+    'train': {'mirror_augment': True, 'run_func_name': 'training.training_loop.training_loop', 'total_kimg': 25000}}
+"""
+
+
+def test_default_block_gives_the_original_config_txt():
+    train = importlib.import_module("train")
+    settings = {k: v for k, v in vars(train).items() if not k.startswith("_") and not isinstance(v, _NOT_SETTINGS)}
+    text = io.StringIO()
+    pprint.pprint(settings, stream=text, indent=4, width=200, compact=False)
+    assert text.getvalue() == ORIGINAL_DEFAULT_CONFIG_TXT
+
+
+def test_dry_run_with_overrides():
+    result = run_python(["train.py", "--config=pgan", "--dataset=mnist", "--num-gpus=2", "--total-kimg=100", "--metrics=none", "--dry-run"])
+    assert result.returncode == 0, result.stderr
+    assert "Run dir: results/NNNNN-pgan-mnist-preset-v2-2gpus-fp32" in result.stdout
+    assert "'metric_arg_list': []" in result.stdout and "'total_kimg': 100.0" in result.stdout
+    assert "{4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}" in result.stdout
+
+
+def test_bad_arguments(tmp_path):
+    for args, message in [(["--metrics=fid1k"], "Unknown metric 'fid1k'"),
+                          (["--dataset=nope", "--data-dir", str(tmp_path)], "Dataset 'nope' not found"),
+                          (["--config=sgan", "--num-gpus=3"], "--num-gpus must be one of [1, 2, 4, 8]")]:
+        result = run_python(["train.py"] + args)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert result.returncode == 1 and len(errors) == 1 and message in errors[0], result.stderr[-1500:]
+        assert "Traceback" not in result.stderr
