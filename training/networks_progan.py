@@ -11,8 +11,8 @@ import tensorflow.compat.v1 as tf
 
 from dnnlib.tflib.network import register_architecture
 from training.networks_stylegan import (_feature_maps, _lazy_select, _resolution_log2, _upscale2d, apply_bias,
-                                        conv2d, conv2d_downscale2d, dense, minibatch_stddev_layer, to_nchw, to_nhwc,
-                                        upscale2d_conv2d)
+                                        conv2d, conv2d_downscale2d, dense, discriminator_structure, minibatch_stddev_layer,
+                                        to_nchw, to_nhwc, upscale2d_conv2d)
 
 
 def _lerp(a, b, t):
@@ -211,28 +211,7 @@ def D_paper(
             with tf.variable_scope("Dense1"):
                 return apply_bias(dense(x, fmaps=1, gain=1, use_wscale=use_wscale))
 
-    if structure == "linear":
-        img = images_in
-        x = fromrgb(img, resolution_log2)
-        for res in reversed(range(3, resolution_log2 + 1)):
-            lod = resolution_log2 - res
-            x = block(x, res)
-            img = downscale2d(img)
-            y = fromrgb(img, res - 1)
-            with tf.variable_scope("Grow_lod%d" % lod):
-                x = _lerp_clip(x, y, lod_in - lod)
-        scores_out = block(x, 2)
-
-    else:  # recursive
-        def grow(res, lod):
-            def from_images():
-                return fromrgb(downscale2d(images_in, 2 ** lod), res)
-            x = _lazy_select(from_images, *([(lod_in < lod, lambda: grow(res + 1, lod - 1))] if lod > 0 else []))
-            x = block(x, res)
-            if res == 2:
-                return x
-            return _lazy_select(lambda: x, (lod_in > lod, lambda: _lerp(x, fromrgb(downscale2d(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
-        scores_out = grow(res=2, lod=resolution_log2 - 2)
+    scores_out = discriminator_structure(structure, images_in, lod_in, resolution_log2, fromrgb, block, downscale2d, _lerp, _lerp_clip)
 
     assert scores_out.dtype.name == dtype
     return tf.identity(scores_out, name="scores_out")

@@ -333,6 +333,42 @@ def _lazy_select(default, *cases):
 def _is_plain_number(value):
     return not tflib.is_tf_expression(value)
 
+def discriminator_structure(structure, images_in, lod_in, resolution_log2, fromrgb, block, downscale, lerp, lerp_clip):
+    """D's resolution handling, shared by D_basic and D_paper, given their layer functions.
+
+    'fixed': full resolution only. 'linear' (template graphs): every block and
+    FromRGB, blended with lerp_clip. 'recursive': only the blocks lod_in needs,
+    chosen with lazy conditionals; testing "deeper" before "fade".
+    """
+    descending = list(reversed(range(3, resolution_log2 + 1)))  # the blocks from full resolution down to 8x8
+    if structure == "fixed":
+        x = fromrgb(images_in, resolution_log2)
+        for res in descending:
+            x = block(x, res)
+        return block(x, 2)
+
+    if structure == "linear":
+        images = images_in
+        x = fromrgb(images, resolution_log2)
+        for res in descending:
+            lod = resolution_log2 - res
+            x = block(x, res)
+            images = downscale(images)
+            y = fromrgb(images, res - 1)
+            with tf.variable_scope("Grow_lod%d" % lod):
+                x = lerp_clip(x, y, lod_in - lod)
+        return block(x, 2)
+
+    def grow(res, lod):
+        def from_images():
+            return fromrgb(downscale(images_in, 2 ** lod), res)
+        x = _lazy_select(from_images, *([(lod_in < lod, lambda: grow(res + 1, lod - 1))] if lod > 0 else []))
+        x = block(x, res)
+        if res == 2:
+            return x
+        return _lazy_select(lambda: x, (lod_in > lod, lambda: lerp(x, fromrgb(downscale(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
+    return grow(res=2, lod=resolution_log2 - 2)
+
 # ----------------------------------------------------------------------------
 # G_style.
 
@@ -646,37 +682,7 @@ def D_basic(
             with tf.variable_scope("Dense1"):
                 return apply_bias(dense(x, fmaps=max(label_size, 1), gain=1, use_wscale=use_wscale))
 
-    down_resolutions = list(range(resolution_log2, 2, -1))
-    if structure == "fixed":
-        x = fromrgb(images_in, resolution_log2)
-        for res in down_resolutions:
-            x = block(x, res)
-        scores_out = block(x, 2)
-
-    elif structure == "linear":
-        images = images_in
-        x = fromrgb(images, resolution_log2)
-        for res in down_resolutions:
-            lod = resolution_log2 - res
-            x = block(x, res)
-            images = downscale2d(images)
-            y = fromrgb(images, res - 1)
-            with tf.variable_scope("Grow_lod%d" % lod):
-                x = tflib.lerp_clip(x, y, lod_in - lod)
-        scores_out = block(x, 2)
-
-    else:  # recursive
-        def grow(res, lod):
-            def from_images():
-                return fromrgb(downscale2d(images_in, 2 ** lod), res)
-            x = _lazy_select(from_images, *([(lod_in < lod, lambda: grow(res + 1, lod - 1))] if lod > 0 else []))
-            x = block(x, res)
-            if res == 2:
-                return x
-            return _lazy_select(
-                lambda: x,
-                (lod_in > lod, lambda: tflib.lerp(x, fromrgb(downscale2d(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
-        scores_out = grow(res=2, lod=resolution_log2 - 2)
+    scores_out = discriminator_structure(structure, images_in, lod_in, resolution_log2, fromrgb, block, downscale2d, tflib.lerp, tflib.lerp_clip)
 
     if label_size:
         with tf.variable_scope("LabelSwitch"):  # the score of each sample's own class
