@@ -178,6 +178,21 @@ def draw_truncation_trick_figure(png, Gs, w, h,
     canvas.save(png)
 
 # ----------------------------------------------------------------------------
+# Ours: a row per class of a class-conditional network (the bundled network's sample grid).
+
+
+def draw_class_grid_figure(png, Gs, w, h, seeds, psi=0.7):
+    print(png)
+    num_classes = Gs.input_shapes[1][1]
+    latents = _seed_latents(Gs, seeds)
+    canvas = PIL.Image.new("RGB", (w * len(seeds), h * num_classes), "white")
+    for row in range(num_classes):
+        labels = pretrained_networks.one_hot_labels(Gs, [row] * len(seeds))
+        for col, image in enumerate(Gs.run(latents, labels, truncation_psi=psi, randomize_noise=False, **synthesis_kwargs)):
+            canvas.paste(_image(image), (col * w, row * h))
+    canvas.save(png)
+
+# ----------------------------------------------------------------------------
 
 
 def _scaled(values, scale):
@@ -216,7 +231,12 @@ def figure_jobs(outdir):
         seeds = list(range(label_size)) if label_size > 0 else [91, 388]  # class-conditional: a row per class
         draw_truncation_trick_figure(path("figure08-truncation-trick.png"), Gs, *size(Gs), seeds=seeds, psis=[1, 0.7, 0.5, 0, -0.5, -1])
 
+    def class_grid(Gs):
+        if Gs.input_shapes[1][1] > 0:
+            draw_class_grid_figure(path("figure-classes.png"), Gs, *size(Gs), seeds=list(range(16)))
+
     return [
+        (1, "ffhq", class_grid),  # ours, only with --demo (or --figures 1): needs a class-conditional network
         (2, "ffhq", uncurated("figure02-uncurated-ffhq.png", 1024, 0, 0, 1024, 1024, 3, [0, 1, 2, 2, 3, 3], 5)),
         (3, "ffhq", style_mixing),
         (4, "ffhq", noise_detail),
@@ -247,11 +267,11 @@ def main():
     parser.add_argument("--figures", default=None,
                         help="comma-separated figure numbers (default: all, or those whose networks --network names)")
     parser.add_argument("--outdir", default=config.result_dir, help="output directory (default: %s)" % config.result_dir)
-    parser.add_argument("--demo", action="store_true", help="figures 3, 4, 5 and 8 from the bundled Fashion-MNIST network (offline)")
+    parser.add_argument("--demo", action="store_true", help="figures 3, 4, 5 and 8 and a grid of classes (figure-classes.png) from the bundled network, offline")
     args = parser.parse_args()
     if args.demo:
         args.network = ["ffhq=demo"] + args.network
-        args.figures = args.figures or "3,4,5,8"
+        args.figures = args.figures or "1,3,4,5,8"
 
     networks = dict(ffhq=url_ffhq, bedrooms=url_bedrooms, cars=url_cars, cats=url_cats)
     overrides = parse_network_overrides(args.network)
@@ -267,7 +287,9 @@ def main():
             raise dnnlib.util.UserError("No figure %s; choose from %s." % (sorted(unknown)[0], ", ".join(str(n) for n, _, _ in jobs)))
         jobs = [job for job in jobs if job[0] in wanted]
     elif overrides:
-        jobs = [job for job in jobs if job[1] in overrides]
+        jobs = [job for job in jobs if job[1] in overrides and job[0] != 1]
+    else:
+        jobs = [job for job in jobs if job[0] != 1]
 
     tflib.init_tf()
     os.makedirs(args.outdir, exist_ok=True)
