@@ -10,13 +10,12 @@ import os
 import sys
 import time
 
-import numpy as np
-import tensorflow.compat.v1 as tf
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import dnnlib  # noqa: E402
+import dnnlib  # noqa: E402  (first: sets TensorFlow's log level before TensorFlow loads)
 import dnnlib.tflib as tflib  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
 from training import dataset, training_loop  # noqa: E402
 
 TINY = dict(G=dict(fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2), D=dict(fmap_base=128, fmap_max=32))
