@@ -6,7 +6,6 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 import dnnlib
-import dnnlib.tflib as tflib
 from metrics import metric_base
 from metrics.perceptual_path_length import downsample_to_256
 
@@ -76,11 +75,7 @@ class LS(metric_base.MetricBase):
             return result
         sample_expr = metric_base.per_gpu(num_gpus, samples)
 
-        batches = []
-        progress = metric_base.Progress(self.name, self.num_samples)
-        for _begin, end in metric_base.minibatch_ranges(self.num_samples, self.minibatch_per_gpu * num_gpus):
-            batches.extend(tflib.run(sample_expr))
-            progress.update(end)
+        batches = metric_base.collect(self.name, sample_expr, self.num_samples, self.minibatch_per_gpu * num_gpus)
         results = {key: np.concatenate([batch[key] for batch in batches], axis=0)[:self.num_samples] for key in batches[0].keys()}
 
         entropies = defaultdict(list)

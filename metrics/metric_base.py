@@ -148,6 +148,16 @@ def minibatch_ranges(total, minibatch_size):
     return [(begin, min(begin + minibatch_size, total)) for begin in range(0, total, minibatch_size)]
 
 
+def collect(label, per_gpu_exprs, total, minibatch_size):
+    """Run the per-GPU expressions once per minibatch until `total` samples are covered; one result per GPU and run."""
+    results = []
+    progress = Progress(label, total)
+    for _begin, end in minibatch_ranges(total, minibatch_size):
+        results.extend(tflib.run(per_gpu_exprs))
+        progress.update(end)
+    return results
+
+
 class MetricGroup:
     """Several metrics run one after another on the same pickle."""
 

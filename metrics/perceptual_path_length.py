@@ -91,9 +91,5 @@ class PPL(metric_base.MetricBase):
             return lpips.get_output_for(images[0::2], images[1::2]) * (1 / self.epsilon ** 2)
         distance_expr = metric_base.per_gpu(num_gpus, scaled_distances)
 
-        batches = []
-        progress = metric_base.Progress(self.name, self.num_samples)
-        for _begin, end in metric_base.minibatch_ranges(self.num_samples, self.minibatch_per_gpu * num_gpus):
-            batches.extend(tflib.run(distance_expr))
-            progress.update(end)
+        batches = metric_base.collect(self.name, distance_expr, self.num_samples, self.minibatch_per_gpu * num_gpus)
         self._report_result(np.mean(filter_distances(np.concatenate(batches))))

@@ -12,7 +12,6 @@ import PIL.Image
 import pytest
 import tensorflow.compat.v1 as tf
 
-import dnnlib
 import dnnlib.tflib as tflib
 from conftest import REPO_ROOT, run_python
 from training import dataset, training_loop

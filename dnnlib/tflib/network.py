@@ -21,7 +21,7 @@ import tensorflow.compat.v1 as tf
 
 from .. import util
 from . import tfutil
-from .tfutil import TfExpression, TfExpressionEx
+from .tfutil import TfExpression
 
 _import_handlers = []           # functions that may rewrite a pickled state before it is restored
 _import_module_src = dict()     # module object -> the source it was executed from
