@@ -403,27 +403,38 @@ def _decode_image(value):
     return np.asarray(PIL.Image.open(io.BytesIO(value)).convert("RGB"))
 
 
-def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compress=False, overwrite=False):
+def _export_lsun(tfrecord_dir, lmdb_dir, max_images, convert, compress, overwrite, wide=False):
+    """Shared by the LSUN commands: convert(decoded RGB image) -> CHW image or None (skip); broken entries are reported and skipped."""
     print(f'Loading LSUN dataset from "{lmdb_dir}"')
     with _open_lmdb(lmdb_dir).begin(write=False) as txn:
         total_images = txn.stat()["entries"]
         if max_images is None:
             max_images = total_images
-        with TFRecordExporter(tfrecord_dir, max_images, compress=compress, overwrite=overwrite) as tfr:
-            for _key, value in txn.cursor():
+        with TFRecordExporter(tfrecord_dir, max_images, print_progress=not wide, compress=compress, overwrite=overwrite) as tfr:
+            for entry, (_key, value) in enumerate(txn.cursor(), start=1):
                 try:
-                    img = _decode_image(value)
-                    crop = np.min(img.shape[:2])
-                    img = img[(img.shape[0] - crop) // 2: (img.shape[0] + crop) // 2, (img.shape[1] - crop) // 2: (img.shape[1] + crop) // 2]
-                    img = PIL.Image.fromarray(img, "RGB").resize((resolution, resolution), PIL.Image.LANCZOS)
-                    img = np.asarray(img).transpose([2, 0, 1])
-                    tfr.add_image(img)
+                    img = convert(_decode_image(value))
+                    if img is not None:
+                        tfr.add_image(img)
+                        if wide:  # create_lsun_wide reports entries read => images added instead of the exporter's progress
+                            print("\r%d / %d => %d " % (entry, total_images, tfr.cur_images), end="")
                 except DatasetToolError:
                     raise
-                except Exception as err:  # a broken entry is reported and skipped, as in the original
+                except Exception as err:  # as in the original
                     print(err)
                 if tfr.cur_images == max_images:
                     break
+    if wide:
+        print()
+
+
+def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compress=False, overwrite=False):
+    def center_square(img):
+        crop = np.min(img.shape[:2])
+        img = img[(img.shape[0] - crop) // 2: (img.shape[0] + crop) // 2, (img.shape[1] - crop) // 2: (img.shape[1] + crop) // 2]
+        img = PIL.Image.fromarray(img, "RGB").resize((resolution, resolution), PIL.Image.LANCZOS)
+        return np.asarray(img).transpose([2, 0, 1])
+    _export_lsun(tfrecord_dir, lmdb_dir, max_images, center_square, compress, overwrite)
 
 
 def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=None, compress=False, overwrite=False):
@@ -431,34 +442,18 @@ def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=N
         raise DatasetToolError("--width must be a power of two, not %d." % width)
     if height > width:
         raise DatasetToolError("--height (%d) must not exceed --width (%d)." % (height, width))
-    print(f'Loading LSUN dataset from "{lmdb_dir}"')
-    with _open_lmdb(lmdb_dir).begin(write=False) as txn:
-        total_images = txn.stat()["entries"]
-        if max_images is None:
-            max_images = total_images
-        with TFRecordExporter(tfrecord_dir, max_images, print_progress=False, compress=compress, overwrite=overwrite) as tfr:
-            for idx, item in enumerate(txn.cursor()):
-                value = item[1]
-                try:
-                    img = _decode_image(value)
-                    rows_h, cols_w = img.shape[:2]
-                    crop_h = int(np.round(width * rows_h / cols_w))  # the height that keeps the aspect ratio at `width`
-                    if cols_w < width or crop_h < height:
-                        continue
-                    img = img[(rows_h - crop_h) // 2: (rows_h + crop_h) // 2]  # rows only, as the original
-                    img = PIL.Image.fromarray(img, "RGB").resize((width, height), PIL.Image.LANCZOS)
-                    img = np.asarray(img).transpose([2, 0, 1])
-                    canvas = np.zeros((3, width, width), np.uint8)
-                    canvas[:, (width - height) // 2: (width + height) // 2] = img
-                    tfr.add_image(canvas)
-                    print("\r%d / %d => %d " % (idx + 1, total_images, tfr.cur_images), end="")
-                except DatasetToolError:
-                    raise
-                except Exception as err:  # a broken entry is reported and skipped, as in the original
-                    print(err)
-                if tfr.cur_images == max_images:
-                    break
-    print()
+
+    def letterbox(img):
+        rows_h, cols_w = img.shape[:2]
+        crop_h = int(np.round(width * rows_h / cols_w))  # the height that keeps the aspect ratio at `width`
+        if cols_w < width or crop_h < height:
+            return None
+        img = img[(rows_h - crop_h) // 2: (rows_h + crop_h) // 2]  # rows only, as the original
+        img = PIL.Image.fromarray(img, "RGB").resize((width, height), PIL.Image.LANCZOS)
+        canvas = np.zeros((3, width, width), np.uint8)
+        canvas[:, (width - height) // 2: (width + height) // 2] = np.asarray(img).transpose([2, 0, 1])
+        return canvas
+    _export_lsun(tfrecord_dir, lmdb_dir, max_images, letterbox, compress, overwrite, wide=True)
 
 # ----------------------------------------------------------------------------
 # Folders of images.
@@ -575,9 +570,13 @@ def execute_cmdline(argv):
     subparsers = parser.add_subparsers(dest="command")
     subparsers.required = True
 
-    def add_command(cmd, desc, example=None, creates=True):
+    def add_command(cmd, desc, example=None, creates=True, source=None):
+        """A subcommand; create_* commands get tfrecord_dir and their (name, help) source argument."""
         epilog = "Example: %s %s" % (prog, example) if example is not None else None
         command = subparsers.add_parser(cmd, description=desc, help=desc, epilog=epilog)
+        if source is not None:
+            command.add_argument("tfrecord_dir", help="New dataset directory to be created")
+            command.add_argument(source[0], help=source[1])
         if creates:
             command.add_argument("--compress", action="store_true", help="Write GZIP-compressed records (readable by this reader only)")
         if creates or cmd == "extract":
@@ -596,57 +595,37 @@ def execute_cmdline(argv):
     p.add_argument("tfrecord_dir_b", help="Directory containing second dataset")
     p.add_argument("--ignore_labels", help="Ignore labels (default: 0)", type=int, default=0)
 
-    p = add_command("create_mnist", "Create dataset for MNIST.", "create_mnist datasets/mnist ~/downloads/mnist")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("mnist_dir", help="Directory containing MNIST")
+    add_command("create_mnist", "Create dataset for MNIST.", "create_mnist datasets/mnist ~/downloads/mnist", source=("mnist_dir", "Directory containing MNIST"))
 
-    p = add_command("create_mnistrgb", "Create dataset for MNIST-RGB.", "create_mnistrgb datasets/mnistrgb ~/downloads/mnist")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("mnist_dir", help="Directory containing MNIST")
+    p = add_command("create_mnistrgb", "Create dataset for MNIST-RGB.", "create_mnistrgb datasets/mnistrgb ~/downloads/mnist", source=("mnist_dir", "Directory containing MNIST"))
     p.add_argument("--num_images", help="Number of composite images to create (default: 1000000)", type=int, default=1000000)
     p.add_argument("--random_seed", help="Random seed (default: 123)", type=int, default=123)
 
-    p = add_command("create_cifar10", "Create dataset for CIFAR-10.", "create_cifar10 datasets/cifar10 ~/downloads/cifar10")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("cifar10_dir", help="Directory containing CIFAR-10")
+    add_command("create_cifar10", "Create dataset for CIFAR-10.", "create_cifar10 datasets/cifar10 ~/downloads/cifar10", source=("cifar10_dir", "Directory containing CIFAR-10"))
 
-    p = add_command("create_cifar100", "Create dataset for CIFAR-100.", "create_cifar100 datasets/cifar100 ~/downloads/cifar100")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("cifar100_dir", help="Directory containing CIFAR-100")
+    add_command("create_cifar100", "Create dataset for CIFAR-100.", "create_cifar100 datasets/cifar100 ~/downloads/cifar100", source=("cifar100_dir", "Directory containing CIFAR-100"))
 
-    p = add_command("create_svhn", "Create dataset for SVHN.", "create_svhn datasets/svhn ~/downloads/svhn")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("svhn_dir", help="Directory containing SVHN")
+    add_command("create_svhn", "Create dataset for SVHN.", "create_svhn datasets/svhn ~/downloads/svhn", source=("svhn_dir", "Directory containing SVHN"))
 
     p = add_command("create_lsun", "Create dataset for single LSUN category.",
-                    "create_lsun datasets/lsun-car-100k ~/downloads/lsun/car_lmdb --resolution 256 --max_images 100000")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("lmdb_dir", help="Directory containing LMDB database")
+                    "create_lsun datasets/lsun-car-100k ~/downloads/lsun/car_lmdb --resolution 256 --max_images 100000", source=("lmdb_dir", "Directory containing LMDB database"))
     p.add_argument("--resolution", help="Output resolution (default: 256)", type=int, default=256)
     p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
 
     p = add_command("create_lsun_wide", "Create LSUN dataset with non-square aspect ratio.",
-                    "create_lsun_wide datasets/lsun-car-512x384 ~/downloads/lsun/car_lmdb --width 512 --height 384")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("lmdb_dir", help="Directory containing LMDB database")
+                    "create_lsun_wide datasets/lsun-car-512x384 ~/downloads/lsun/car_lmdb --width 512 --height 384", source=("lmdb_dir", "Directory containing LMDB database"))
     p.add_argument("--width", help="Output width (default: 512)", type=int, default=512)
     p.add_argument("--height", help="Output height (default: 384)", type=int, default=384)
     p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
 
-    p = add_command("create_celeba", "Create dataset for CelebA.", "create_celeba datasets/celeba ~/downloads/celeba")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("celeba_dir", help="Directory containing CelebA")
+    p = add_command("create_celeba", "Create dataset for CelebA.", "create_celeba datasets/celeba ~/downloads/celeba", source=("celeba_dir", "Directory containing CelebA"))
     p.add_argument("--cx", help="Center X coordinate (default: 89)", type=int, default=89)
     p.add_argument("--cy", help="Center Y coordinate (default: 121)", type=int, default=121)
 
-    p = add_command("create_from_images", "Create dataset from a directory full of images.", "create_from_images datasets/mydataset myimagedir")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("image_dir", help="Directory containing the images")
+    p = add_command("create_from_images", "Create dataset from a directory full of images.", "create_from_images datasets/mydataset myimagedir", source=("image_dir", "Directory containing the images"))
     p.add_argument("--shuffle", help="Randomize image order (default: 1)", type=int, default=1)
 
-    p = add_command("create_from_hdf5", "Create dataset from legacy HDF5 archive.", "create_from_hdf5 datasets/celebahq ~/downloads/celeba-hq-1024x1024.h5")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("hdf5_filename", help="HDF5 archive containing the images")
+    p = add_command("create_from_hdf5", "Create dataset from legacy HDF5 archive.", "create_from_hdf5 datasets/celebahq ~/downloads/celeba-hq-1024x1024.h5", source=("hdf5_filename", "HDF5 archive containing the images"))
     p.add_argument("--shuffle", help="Randomize image order (default: 1)", type=int, default=1)
 
     args = parser.parse_args(argv[1:] if len(argv) > 1 else ["-h"])
