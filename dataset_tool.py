@@ -1,19 +1,25 @@
 """Tool for creating multi-resolution TFRecords datasets for StyleGAN and ProGAN.
 
-Datasets are written into a temporary directory next to the target and
-renamed into place only when complete, so a failed or interrupted command
-leaves nothing behind. Formats and preprocessing follow spec/40-dataset-tool.md.
+Each input format has an open_* function that yields (image, label) pairs in
+the order they are stored; one loop, convert_dataset(), writes them. Datasets
+are written into a temporary directory next to the target and renamed into
+place only when complete, so a failed or interrupted command leaves nothing
+behind. Formats and preprocessing follow spec/40-dataset-tool.md.
 """
 
 import argparse
-import glob
+import contextlib
+import fnmatch
 import gzip
 import io
 import os
+import re
 import shutil
+import socket
+import struct
 import sys
-import time
 import uuid
+import zlib
 
 import numpy as np
 import PIL.Image
@@ -22,6 +28,9 @@ import dnnlib
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 CELEBA_NUM_IMAGES = 202599
+DATASET_FILES = ("*.tfrecords", "*-rxx.labels")  # what --overwrite may replace in a create_* target
+EXTRACTED_FILES = ("img*.png",)                  # ... and in an extract target
+_OWNER_FILE = ".dataset_tool-owner"              # marks our temporary directories: "<host> <pid>"
 
 
 class DatasetToolError(dnnlib.util.UserError):
@@ -39,29 +48,186 @@ def _tf():
     import tensorflow.compat.v1 as tf
     return tf
 
+
+def _reason(err):
+    """One line saying why an operation failed: an OSError's strerror, else the message's first line."""
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    text = err.message if isinstance(getattr(err, "message", None), str) else str(err)
+    text = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    return text.rsplit("; ", 1)[-1] if text.startswith(os.sep) else text  # TensorFlow's "<path>; <reason>"
+
+
+def _open_input(path, what):
+    """An input file opened for binary reading; a missing or unreadable file is one DatasetToolError."""
+    if not os.path.isfile(path):
+        raise DatasetToolError("%s not found: '%s'." % (what, path))
+    try:
+        return open(path, "rb")
+    except OSError as err:
+        raise DatasetToolError("Cannot read %s '%s': %s." % (what, path, _reason(err)))
+
+
+def _list_dir(path, what):
+    """Sorted names in a directory, without hidden ones (as glob '*' lists them)."""
+    if not os.path.isdir(path):
+        raise DatasetToolError("%s not found: '%s'." % (what, path))
+    try:
+        return sorted(name for name in os.listdir(path) if not name.startswith("."))
+    except OSError as err:
+        raise DatasetToolError("Cannot read %s '%s': %s." % (what.lower(), path, _reason(err)))
+
 # ----------------------------------------------------------------------------
-# Writing.
+# Output directories: checked before any work, written beside the target, renamed into place.
+
+
+def _check_output(target, overwrite, sources=(), replaceable=DATASET_FILES):
+    """Refuse a target that overlaps an input, or that --overwrite must not replace (anything but a dataset)."""
+    real_target = os.path.realpath(target)
+    for source in sources:
+        real_source = os.path.realpath(source)
+        try:
+            common = os.path.commonpath([real_target, real_source])
+        except ValueError:  # different drives
+            continue
+        if common in (real_target, real_source):
+            raise DatasetToolError("Output '%s' and input '%s' overlap; choose an output outside the input (and vice versa)." % (target, source))
+    if not os.path.lexists(target):
+        return
+    if not overwrite:
+        raise DatasetToolError("'%s' already exists; pass --overwrite to replace it." % target)
+    if os.path.islink(target) or not os.path.isdir(target):
+        raise DatasetToolError("'%s' is %s; --overwrite replaces only a directory it created." % (target, "a symbolic link" if os.path.islink(target) else "not a directory"))
+    try:
+        names = os.listdir(target)
+    except OSError as err:
+        raise DatasetToolError("Cannot read '%s': %s." % (target, _reason(err)))
+    for name in sorted(names):
+        path = os.path.join(target, name)
+        if os.path.islink(path) or not os.path.isfile(path) or not any(fnmatch.fnmatchcase(name, pattern) for pattern in replaceable):
+            raise DatasetToolError("'%s' holds '%s', which this tool did not write; --overwrite replaces only a directory of %s files."
+                                   % (target, name, " and ".join(replaceable)))
+
+
+def _pid_alive(pid):
+    if os.name == "nt":
+        return True  # os.kill would terminate the process on Windows: never treat a directory as stale there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_stale_temp_dirs(parent, name):
+    """Remove temporary directories of this target left by runs (on this machine) that no longer exist."""
+    pattern = re.compile(re.escape(".%s.tmp-" % name) + r"(\d+)-[0-9a-f]+")
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match is None:
+            continue
+        path = os.path.join(parent, entry)
+        try:
+            with open(os.path.join(path, _OWNER_FILE)) as f:
+                owner = f.read().split()
+        except OSError:
+            continue  # not ours, or not readable: leave it
+        if owner == [socket.gethostname(), match.group(1)] and not _pid_alive(int(match.group(1))):
+            print("Removing '%s' left by an interrupted run" % path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class _AtomicDirectory:
     """A temporary directory beside `target` that replaces it only when commit() is called."""
 
-    def __init__(self, target, overwrite=False):
+    def __init__(self, target, overwrite=False, replaceable=DATASET_FILES):
         self.target = os.path.normpath(target)
-        if os.path.exists(self.target) and not overwrite:
-            raise DatasetToolError("'%s' already exists; pass --overwrite to replace it." % target)
-        parent = os.path.dirname(os.path.abspath(self.target))
-        os.makedirs(parent, exist_ok=True)
-        self.path = os.path.join(parent, ".%s.tmp-%s" % (os.path.basename(self.target), uuid.uuid4().hex[:8]))
-        os.makedirs(self.path)
+        self.overwrite, self.replaceable = overwrite, replaceable
+        _check_output(self.target, overwrite, replaceable=replaceable)
+        self.parent = os.path.dirname(os.path.abspath(self.target))
+        self.name = os.path.basename(self.target)
+        try:
+            os.makedirs(self.parent, exist_ok=True)
+        except OSError as err:
+            raise DatasetToolError("Cannot create '%s': %s." % (self.parent, _reason(err)))
+        _remove_stale_temp_dirs(self.parent, self.name)
+        self.path = self._make_temp_dir()
+
+    def _make_temp_dir(self):
+        path = os.path.join(self.parent, ".%s.tmp-%d-%s" % (self.name, os.getpid(), uuid.uuid4().hex[:8]))
+        try:
+            os.makedirs(path)
+            with open(os.path.join(path, _OWNER_FILE), "w") as f:
+                f.write("%s %d\n" % (socket.gethostname(), os.getpid()))
+        except OSError as err:
+            shutil.rmtree(path, ignore_errors=True)
+            raise DatasetToolError("Cannot write to '%s': %s." % (self.parent, _reason(err)))
+        return path
 
     def commit(self):
-        if os.path.exists(self.target):
-            shutil.rmtree(self.target)
-        os.replace(self.path, self.target)
+        """Move the finished directory into place; an old target is moved aside first and removed last."""
+        old = None
+        try:
+            os.remove(os.path.join(self.path, _OWNER_FILE))
+            if os.path.lexists(self.target):
+                _check_output(self.target, self.overwrite, replaceable=self.replaceable)  # it may have changed since we started
+                old = self._make_temp_dir()
+                os.replace(self.target, os.path.join(old, self.name))
+            os.replace(self.path, self.target)
+        except BaseException as err:
+            self._put_back(old)
+            self.discard()
+            if isinstance(err, OSError):
+                raise DatasetToolError("Cannot write '%s': %s." % (self.target, _reason(err))) from err
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _put_back(self, old):
+        """Undo moving the old target aside (best effort: never raises over the error that led here)."""
+        if old is None:
+            return
+        moved = os.path.join(old, self.name)
+        try:
+            if os.path.lexists(moved) and not os.path.lexists(self.target):
+                os.replace(moved, self.target)
+        except OSError:
+            return
+        shutil.rmtree(old, ignore_errors=True)
 
     def discard(self):
         shutil.rmtree(self.path, ignore_errors=True)
+
+# ----------------------------------------------------------------------------
+# Writing.
+
+
+def _open_record_writer(path, compress):
+    tf = _tf()
+    return tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression_type="GZIP" if compress else ""))
+
+
+def _shuffled_order(num_images):
+    """The order in which shuffled datasets store images (and labels): a fixed permutation, seed 123."""
+    order = np.arange(num_images)
+    np.random.RandomState(seed=123).shuffle(order)  # fixed, whatever --random_seed says
+    return order
+
+
+def _write_order(num_images, shuffle):
+    return _shuffled_order(num_images) if shuffle else np.arange(num_images)
+
+
+def _status(text):
+    """A transient status line, drawn only on a terminal (it is overwritten by the next line)."""
+    if sys.stdout.isatty():
+        print("%-40s\r" % text, end="", flush=True)
 
 
 class TFRecordExporter:
@@ -75,53 +241,69 @@ class TFRecordExporter:
         self.resolution_log2 = None
         self.tfr_writers = []
         self.print_progress = print_progress
-        self.progress_interval = max(int(progress_interval), 1)
+        self.progress_interval = progress_interval  # kept for the original's signature; ProgressMonitor paces the output
         self.compress = compress
-        self._start_time = time.time()
 
         if self.print_progress:
             print(f'Creating dataset "{tfrecord_dir}"')
         self._output = _AtomicDirectory(tfrecord_dir, overwrite=overwrite)
-        name = os.path.basename(os.path.normpath(tfrecord_dir))
-        self.tfr_prefix = os.path.join(self._output.path, name)
+        self._progress = dnnlib.util.ProgressMonitor("Images", expected_images) if print_progress else None
+        self.tfr_prefix = os.path.join(self._output.path, self._output.name)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """Turns a failed write (disk full, I/O error) into one DatasetToolError naming the dataset."""
+        tf = _tf()
+        try:
+            yield
+        except (OSError, tf.errors.OpError) as err:
+            raise DatasetToolError("Cannot write dataset '%s': %s." % (self.tfrecord_dir, _reason(err)))
+
+    def _close_writers(self):
+        """Close every writer, then raise the first failure (if any)."""
+        writers, self.tfr_writers = self.tfr_writers, []
+        failure = None
+        for writer in writers:
+            try:
+                writer.close()
+            except Exception as err:
+                failure = failure or err
+        if failure is not None:
+            raise failure
 
     def close(self):
+        if self._progress is not None:
+            self._progress.close()
         if self.print_progress:
-            print("%-40s\r" % "Flushing data...", end="", flush=True)
-        for writer in self.tfr_writers:
-            writer.close()
-        self.tfr_writers = []
-        if self.cur_images == 0:
+            _status("Flushing data...")
+        try:
+            with self._writing():
+                self._close_writers()
+            if self.cur_images == 0:
+                raise DatasetToolError("No images were added to '%s'." % self.tfrecord_dir)
+        except BaseException:
             self._output.discard()
-            raise DatasetToolError("No images were added to '%s'." % self.tfrecord_dir)
+            raise
         self._output.commit()
         if self.print_progress:
-            print("%-40s\r" % "", end="", flush=True)
+            _status("")
             print("Added %d images." % self.cur_images)
 
     def abort(self):
-        for writer in self.tfr_writers:
-            writer.close()
-        self.tfr_writers = []
+        """Discard everything written; never raises, so the error that led here is the one reported."""
+        if self._progress is not None:
+            self._progress.close()
+        try:
+            self._close_writers()
+        except Exception:
+            pass
         self._output.discard()
 
     def choose_shuffled_order(self):
         """The order in which images (and labels) are written: a fixed permutation (seed 123)."""
-        order = np.arange(self.expected_images)
-        np.random.RandomState(seed=123).shuffle(order)  # fixed, whatever --random_seed says
-        return order
-
-    def _report_progress(self):
-        if not self.print_progress or self.cur_images % self.progress_interval != 0:
-            return
-        line = "%d / %d" % (self.cur_images, self.expected_images)
-        if self.cur_images > 0:
-            rate = self.cur_images / max(time.time() - self._start_time, 1e-6)
-            line += "  %.0f img/s  ETA %s" % (rate, dnnlib.util.format_time((self.expected_images - self.cur_images) / rate))
-        print("%-50s\r" % line, end="", flush=True)
+        return _shuffled_order(self.expected_images)
 
     def _open_writers(self, shape):
-        tf = _tf()
         self.shape = shape
         self.resolution_log2 = int(np.log2(shape[1]))
         if shape[0] not in (1, 3):
@@ -130,35 +312,37 @@ class TFRecordExporter:
             raise DatasetToolError("Images must be square, not %dx%d." % (shape[2], shape[1]))
         if shape[1] != 2 ** self.resolution_log2 or shape[1] < 4:
             raise DatasetToolError("Image resolution must be a power of two of at least 4, not %d." % shape[1])
-        options = tf.io.TFRecordOptions(compression_type="GZIP" if self.compress else "")
-        for level in range(self.resolution_log2, 1, -1):  # full size down to 4x4: -r10 ... -r02 at 1024
-            self.tfr_writers.append(tf.io.TFRecordWriter("%s-r%02d.tfrecords" % (self.tfr_prefix, level), options))
+        with self._writing():
+            for level in range(self.resolution_log2, 1, -1):  # full size down to 4x4: -r10 ... -r02 at 1024
+                self.tfr_writers.append(_open_record_writer("%s-r%02d.tfrecords" % (self.tfr_prefix, level), self.compress))
 
     def add_image(self, img):
         """img: uint8 [C, H, W]. Each further level is the 2x2 average of the previous level's float values."""
         tf = _tf()
-        self._report_progress()
         if self.shape is None:
             self._open_writers(img.shape)
         if img.shape != self.shape:
             raise DatasetToolError("Image %d has shape %s, expected %s like the first one." % (self.cur_images, list(img.shape), list(self.shape)))
         level = img.astype(np.float32)
-        for lod, writer in enumerate(self.tfr_writers):
-            if lod:
-                level = (level[:, 0::2, 0::2] + level[:, 0::2, 1::2] + level[:, 1::2, 0::2] + level[:, 1::2, 1::2]) * 0.25
-            quantized = np.rint(level).clip(0, 255).astype(np.uint8)
-            example = tf.train.Example(features=tf.train.Features(feature={
-                "shape": tf.train.Feature(int64_list=tf.train.Int64List(value=quantized.shape)),
-                "data": tf.train.Feature(bytes_list=tf.train.BytesList(value=[quantized.tobytes()]))}))
-            writer.write(example.SerializeToString())
+        with self._writing():
+            for lod, writer in enumerate(self.tfr_writers):
+                if lod:
+                    level = (level[:, 0::2, 0::2] + level[:, 0::2, 1::2] + level[:, 1::2, 0::2] + level[:, 1::2, 1::2]) * 0.25
+                quantized = np.rint(level).clip(0, 255).astype(np.uint8)
+                example = tf.train.Example(features=tf.train.Features(feature={
+                    "shape": tf.train.Feature(int64_list=tf.train.Int64List(value=quantized.shape)),
+                    "data": tf.train.Feature(bytes_list=tf.train.BytesList(value=[quantized.tobytes()]))}))
+                writer.write(example.SerializeToString())
         self.cur_images += 1
+        if self._progress is not None:
+            self._progress.update(self.cur_images)
 
     def add_labels(self, labels):
         if self.print_progress:
-            print("%-40s\r" % "Saving labels...", end="", flush=True)
+            _status("Saving labels...")
         if labels.shape[0] != self.cur_images:
             raise DatasetToolError("Got %d labels for %d images." % (labels.shape[0], self.cur_images))
-        with open(self.tfr_prefix + "-rxx.labels", "wb") as f:
+        with self._writing(), open(self.tfr_prefix + "-rxx.labels", "wb") as f:
             np.save(f, labels.astype(np.float32))
 
     def __enter__(self):
@@ -171,17 +355,28 @@ class TFRecordExporter:
             self.abort()
 
 
+def convert_dataset(tfrecord_dir, num_images, items, compress=False, overwrite=False, print_progress=True):
+    """The one writer loop: stores (uint8 [C, H, W] image, label row or None) pairs in the order given."""
+    labels = []
+    with TFRecordExporter(tfrecord_dir, num_images, print_progress=print_progress, compress=compress, overwrite=overwrite) as tfr:
+        for img, label in items:
+            tfr.add_image(img)
+            if label is not None:
+                labels.append(label)
+        if labels:
+            tfr.add_labels(np.stack(labels))
+
+
+def _indexed(images, labels, order):
+    """(count, items) of images[i] (with labels[i], if any) for i in order; works on arrays and HDF5 datasets."""
+    def items():
+        for idx in order:
+            yield images[idx], (None if labels is None else labels[idx])
+    return len(order), items()
+
+
 def _one_hot(labels, num_classes):
     return np.eye(num_classes, dtype=np.float32)[labels]
-
-
-def _write_shuffled(tfrecord_dir, images, onehot, compress, overwrite):
-    with TFRecordExporter(tfrecord_dir, images.shape[0], compress=compress, overwrite=overwrite) as tfr:
-        order = tfr.choose_shuffled_order()
-        for idx in range(order.size):
-            tfr.add_image(images[order[idx]])
-        if onehot is not None:
-            tfr.add_labels(onehot[order])
 
 # ----------------------------------------------------------------------------
 # Reading datasets.
@@ -229,25 +424,31 @@ def display(tfrecord_dir):
 
 
 def extract(tfrecord_dir, output_dir, overwrite=False):
+    _check_output(output_dir, overwrite, sources=[tfrecord_dir], replaceable=EXTRACTED_FILES)
     print(f'Loading dataset "{tfrecord_dir}"')
     dset = _open_dataset(tfrecord_dir, 0)
     print(f'Extracting images to "{output_dir}"')
-    output = _AtomicDirectory(output_dir, overwrite=overwrite)
+    output = _AtomicDirectory(output_dir, overwrite=overwrite, replaceable=EXTRACTED_FILES)
+    progress = dnnlib.util.ProgressMonitor("Extracted", dset.num_images)
     try:
         idx = 0
         while True:
-            if idx % 10 == 0:
-                print("%d\r" % idx, end="", flush=True)
             images, _labels = _next_image(dset)
             if images is None:
                 break
             image = images[0]
             pil = PIL.Image.fromarray(image[0], "L") if image.shape[0] == 1 else PIL.Image.fromarray(image.transpose(1, 2, 0), "RGB")
-            pil.save(os.path.join(output.path, "img%08d.png" % idx))
+            try:
+                pil.save(os.path.join(output.path, "img%08d.png" % idx))
+            except OSError as err:
+                raise DatasetToolError("Cannot write '%s': %s." % (output_dir, _reason(err)))
             idx += 1
+            progress.update(idx)
     except BaseException:
         output.discard()
         raise
+    finally:
+        progress.close()
     output.commit()
     print("Extracted %d images." % idx)
 
@@ -260,13 +461,13 @@ def compare(tfrecord_dir_a, tfrecord_dir_b,
     print(f'Loading dataset "{tfrecord_dir_b}"')
     dset_b = _open_dataset(tfrecord_dir_b, max_label_size)
     print("Comparing datasets")
+    progress = dnnlib.util.ProgressMonitor("Compared", max(dset_a.num_images, dset_b.num_images))
     idx = identical_images = identical_labels = 0
     while True:
-        if idx % 100 == 0:
-            print("%d\r" % idx, end="", flush=True)
         (images_a, labels_a), (images_b, labels_b) = _next_image(dset_a), _next_image(dset_b)
         ended = [images is None for images in (images_a, images_b)]
         if any(ended):
+            progress.close()
             if not all(ended):
                 print("Datasets contain different number of images")
             break
@@ -279,106 +480,142 @@ def compare(tfrecord_dir_a, tfrecord_dir_b,
         if not same_label:
             print("Label %d is different" % idx)
         idx += 1
+        progress.update(idx)
     print("Identical images: %d / %d" % (identical_images, idx))
     if not ignore_labels:
         print("Identical labels: %d / %d" % (identical_labels, idx))
 
 # ----------------------------------------------------------------------------
-# Creating datasets from the classic benchmarks.
+# The classic benchmarks: MNIST, CIFAR, SVHN.
 
 
-def _require_file(path, what):
-    if not os.path.isfile(path):
-        raise DatasetToolError("%s not found: '%s'." % (what, path))
-    return path
+def _read_gzip(path, what):
+    with _open_input(path, what) as file:
+        try:
+            return gzip.GzipFile(fileobj=file, mode="rb").read()
+        except (OSError, EOFError, zlib.error) as err:
+            raise DatasetToolError("Cannot read %s '%s': truncated or corrupt gzip file (%s)." % (what, path, _reason(err)))
+
+
+def _read_idx(mnist_dir, name, what, magic, item_shape):
+    """The array in an MNIST idx file: big-endian magic, one uint32 per dimension, then uint8 data."""
+    path = os.path.join(mnist_dir, name)
+    data = _read_gzip(path, what)
+    header_bytes = 4 * (1 + 1 + len(item_shape))
+    if len(data) < header_bytes or struct.unpack(">I", data[:4])[0] != magic:
+        raise DatasetToolError("'%s' is not an MNIST idx file (wrong header)." % path)
+    dims = struct.unpack(">%dI" % (1 + len(item_shape)), data[4:header_bytes])
+    if tuple(dims[1:]) != item_shape or len(data) - header_bytes != int(np.prod(dims)):
+        raise DatasetToolError("'%s' is truncated or malformed: its header announces %s, the file holds %d bytes of data."
+                               % (path, "x".join(map(str, dims)), len(data) - header_bytes))
+    return np.frombuffer(data, dtype=np.uint8, offset=header_bytes).reshape(dims)
 
 
 def _load_mnist_images(mnist_dir):
-    path = _require_file(os.path.join(mnist_dir, "train-images-idx3-ubyte.gz"), "MNIST images")
-    with gzip.open(path, "rb") as file:
-        images = np.frombuffer(file.read()[16:], dtype=np.uint8)  # after the idx header
-    if images.size % (28 * 28) != 0:
-        raise DatasetToolError("'%s' is not a 28x28 idx image file." % path)
-    images = images.reshape(-1, 1, 28, 28)
-    return np.pad(images, [(0, 0), (0, 0), (2, 2), (2, 2)], "constant", constant_values=0)
+    images = _read_idx(mnist_dir, "train-images-idx3-ubyte.gz", "MNIST images", 0x803, (28, 28))
+    return np.pad(images[:, np.newaxis], [(0, 0), (0, 0), (2, 2), (2, 2)], "constant", constant_values=0)
 
 
-def create_mnist(tfrecord_dir, mnist_dir, compress=False, overwrite=False):
-    print(f'Loading MNIST from "{mnist_dir}"')
+def open_mnist(mnist_dir):
     images = _load_mnist_images(mnist_dir)
-    path = _require_file(os.path.join(mnist_dir, "train-labels-idx1-ubyte.gz"), "MNIST labels")
-    with gzip.open(path, "rb") as file:
-        labels = np.frombuffer(file.read()[8:], dtype=np.uint8)
-    if labels.shape != (images.shape[0],) or labels.max() > 9:
-        raise DatasetToolError("'%s' does not hold one label 0..9 per image." % path)
-    _write_shuffled(tfrecord_dir, images, _one_hot(labels, 10), compress, overwrite)
+    labels = _read_idx(mnist_dir, "train-labels-idx1-ubyte.gz", "MNIST labels", 0x801, ())
+    if labels.shape != (images.shape[0],) or labels.max(initial=0) > 9:
+        raise DatasetToolError("'%s' does not hold one label 0..9 per image." % os.path.join(mnist_dir, "train-labels-idx1-ubyte.gz"))
+    return _indexed(images, _one_hot(labels, 10), _shuffled_order(len(images)))
 
 
-def create_mnistrgb(tfrecord_dir, mnist_dir, num_images=1000000, random_seed=123, compress=False, overwrite=False):
-    print(f'Loading MNIST from "{mnist_dir}"')
+def open_mnistrgb(mnist_dir, num_images, random_seed):
     images = _load_mnist_images(mnist_dir)[:, 0]
-    with TFRecordExporter(tfrecord_dir, num_images, compress=compress, overwrite=overwrite) as tfr:
+
+    def items():
         rng = np.random.RandomState(random_seed)
         for _ in range(num_images):
-            picks = rng.randint(len(images), size=3)  # three random digits become R, G and B
-            tfr.add_image(images[picks])
+            yield images[rng.randint(len(images), size=3)], None  # three random digits become R, G and B
+    return num_images, items()
 
 
 def _load_data_pickle(path):
     """A pickle of plain data (NumPy arrays, lists, dicts); never executes code from the file."""
     from dnnlib.tflib.loader import NUMPY_GLOBALS, SafeUnpickler
-    _require_file(path, "Data file")
-    with open(path, "rb") as file:
+    with _open_input(path, "Data file") as file:
         try:
             return SafeUnpickler(file, allowed=NUMPY_GLOBALS, encoding="latin1").load()
         except Exception as err:
-            raise DatasetToolError("Cannot read '%s': %s" % (path, err))
+            raise DatasetToolError("Cannot read '%s': %s" % (path, _reason(err)))
 
 
-def _check_class_images(images, labels, num_classes, source):
-    if images.ndim != 4 or images.shape[1:] != (3, 32, 32):
-        raise DatasetToolError("%s: expected 3x32x32 images, got shape %s." % (source, list(images.shape)))
-    if labels.shape != (images.shape[0],) or labels.min() < 0 or labels.max() >= num_classes:
+def _class_arrays(path, images_key, labels_key, flat):
+    """(uint8 images, int64 labels) from one CIFAR/SVHN data file; flat: rows of 3072 bytes (CIFAR) to reshape to 3x32x32."""
+    data = _load_data_pickle(path)
+    try:
+        images = np.asarray(data[images_key], np.uint8)
+        images = images.reshape(-1, 3, 32, 32) if flat else images
+        labels = np.asarray(data[labels_key], np.int64)
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError) as err:
+        raise DatasetToolError("'%s' does not hold 3x32x32 images and labels as %r and %r (%s: %s)." % (path, images_key, labels_key, type(err).__name__, _reason(err)))
+    return images, labels
+
+
+def _open_class_dataset(files, images_key, labels_key, num_classes, source, flat=True):
+    images, labels = zip(*[_class_arrays(path, images_key, labels_key, flat) for path in files])
+    if any(batch.ndim != 4 or batch.shape[1:] != (3, 32, 32) for batch in images):
+        raise DatasetToolError("%s: expected 3x32x32 images, got shapes %s." % (source, [list(batch.shape) for batch in images]))
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    if labels.shape != (images.shape[0],) or labels.min(initial=0) < 0 or labels.max(initial=0) >= num_classes:
         raise DatasetToolError("%s: expected one label 0..%d per image." % (source, num_classes - 1))
+    return _indexed(images, _one_hot(labels, num_classes), _shuffled_order(len(images)))
+
+
+def open_cifar10(cifar10_dir):
+    files = [os.path.join(cifar10_dir, "data_batch_%d" % batch) for batch in range(1, 6)]
+    return _open_class_dataset(files, "data", "labels", 10, cifar10_dir)
+
+
+def open_cifar100(cifar100_dir):
+    return _open_class_dataset([os.path.join(cifar100_dir, "train")], "data", "fine_labels", 100, cifar100_dir)
+
+
+def open_svhn(svhn_dir):
+    files = [os.path.join(svhn_dir, "train_%d.pkl" % part) for part in range(1, 4)]
+    return _open_class_dataset(files, 0, 1, 10, svhn_dir, flat=False)
+
+
+def create_mnist(tfrecord_dir, mnist_dir, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[mnist_dir])
+    print(f'Loading MNIST from "{mnist_dir}"')
+    convert_dataset(tfrecord_dir, *open_mnist(mnist_dir), compress=compress, overwrite=overwrite)
+
+
+def create_mnistrgb(tfrecord_dir, mnist_dir, num_images=1000000, random_seed=123, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[mnist_dir])
+    print(f'Loading MNIST from "{mnist_dir}"')
+    convert_dataset(tfrecord_dir, *open_mnistrgb(mnist_dir, num_images, random_seed), compress=compress, overwrite=overwrite)
 
 
 def create_cifar10(tfrecord_dir, cifar10_dir, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[cifar10_dir])
     print(f'Loading CIFAR-10 from "{cifar10_dir}"')
-    images, labels = [], []
-    for batch in range(1, 6):
-        data = _load_data_pickle(os.path.join(cifar10_dir, "data_batch_%d" % batch))
-        images.append(np.asarray(data["data"], np.uint8).reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(data["labels"], np.int64))
-    images, labels = np.concatenate(images), np.concatenate(labels)
-    _check_class_images(images, labels, 10, cifar10_dir)
-    _write_shuffled(tfrecord_dir, images, _one_hot(labels, 10), compress, overwrite)
+    convert_dataset(tfrecord_dir, *open_cifar10(cifar10_dir), compress=compress, overwrite=overwrite)
 
 
 def create_cifar100(tfrecord_dir, cifar100_dir, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[cifar100_dir])
     print(f'Loading CIFAR-100 from "{cifar100_dir}"')
-    data = _load_data_pickle(os.path.join(cifar100_dir, "train"))
-    images = np.asarray(data["data"], np.uint8).reshape(-1, 3, 32, 32)
-    labels = np.asarray(data["fine_labels"], np.int64)
-    _check_class_images(images, labels, 100, cifar100_dir)
-    _write_shuffled(tfrecord_dir, images, _one_hot(labels, 100), compress, overwrite)
+    convert_dataset(tfrecord_dir, *open_cifar100(cifar100_dir), compress=compress, overwrite=overwrite)
 
 
 def create_svhn(tfrecord_dir, svhn_dir, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[svhn_dir])
     print(f'Loading SVHN from "{svhn_dir}"')
-    images, labels = [], []
-    for batch in range(1, 4):
-        data = _load_data_pickle(os.path.join(svhn_dir, "train_%d.pkl" % batch))
-        images.append(np.asarray(data[0], np.uint8))
-        labels.append(np.asarray(data[1], np.int64))
-    images, labels = np.concatenate(images), np.concatenate(labels)
-    _check_class_images(images, labels, 10, svhn_dir)
-    _write_shuffled(tfrecord_dir, images, _one_hot(labels, 10), compress, overwrite)
+    convert_dataset(tfrecord_dir, *open_svhn(svhn_dir), compress=compress, overwrite=overwrite)
 
 # ----------------------------------------------------------------------------
 # LSUN (LMDB archives of encoded images).
 
 
-def _open_lmdb(lmdb_dir):
+@contextlib.contextmanager
+def _lmdb_transaction(lmdb_dir):
+    """A read transaction on an LMDB database; LMDB failures (also while iterating) become one DatasetToolError."""
     try:
         import lmdb
     except ImportError:
@@ -386,9 +623,14 @@ def _open_lmdb(lmdb_dir):
     if not os.path.exists(lmdb_dir):
         raise DatasetToolError("LMDB database not found: '%s'." % lmdb_dir)
     try:
-        return lmdb.open(lmdb_dir, readonly=True, lock=False)
+        env = lmdb.open(lmdb_dir, readonly=True, lock=False)
     except lmdb.Error as err:
-        raise DatasetToolError("Cannot open LMDB database '%s': %s" % (lmdb_dir, err))
+        raise DatasetToolError("Cannot open LMDB database '%s': %s" % (lmdb_dir, _reason(err)))
+    try:
+        with env, env.begin(write=False) as txn:
+            yield txn
+    except lmdb.Error as err:
+        raise DatasetToolError("Cannot read LMDB database '%s': %s" % (lmdb_dir, _reason(err)))
 
 
 def _decode_image(value):
@@ -403,38 +645,45 @@ def _decode_image(value):
     return np.asarray(PIL.Image.open(io.BytesIO(value)).convert("RGB"))
 
 
-def _export_lsun(tfrecord_dir, lmdb_dir, max_images, convert, compress, overwrite, wide=False):
-    """Shared by the LSUN commands: convert(decoded RGB image) -> CHW image or None (skip); broken entries are reported and skipped."""
-    print(f'Loading LSUN dataset from "{lmdb_dir}"')
-    with _open_lmdb(lmdb_dir).begin(write=False) as txn:
-        total_images = txn.stat()["entries"]
-        if max_images is None:
-            max_images = total_images
-        with TFRecordExporter(tfrecord_dir, max_images, print_progress=not wide, compress=compress, overwrite=overwrite) as tfr:
-            for entry, (_key, value) in enumerate(txn.cursor(), start=1):
-                try:
-                    img = convert(_decode_image(value))
-                    if img is not None:
-                        tfr.add_image(img)
-                        if wide:  # create_lsun_wide reports entries read => images added instead of the exporter's progress
-                            print("\r%d / %d => %d " % (entry, total_images, tfr.cur_images), end="")
-                except DatasetToolError:
-                    raise
-                except Exception as err:  # as in the original
-                    print(err)
-                if tfr.cur_images == max_images:
-                    break
-    if wide:
-        print()
+def open_lsun(txn, convert, max_images, report_entries=False):
+    """Entries converted by convert(decoded RGB image) -> CHW image or None (skip); broken entries are printed and skipped.
+
+    report_entries: print the original create_lsun_wide's "entries read / total => images added" at the end.
+    """
+    if max_images is not None and max_images < 1:
+        raise DatasetToolError("--max_images must be at least 1, not %d." % max_images)
+    total_entries = txn.stat()["entries"]
+    num_images = total_entries if max_images is None else max_images
+
+    def items():
+        added = entry = 0
+        for entry, (_key, value) in enumerate(txn.cursor(), start=1):
+            try:
+                img = convert(_decode_image(value))
+            except Exception as err:  # as in the original
+                print(err)
+                continue
+            if img is not None:
+                yield img, None
+                added += 1
+            if added == num_images:
+                break
+        if report_entries:
+            print("%d / %d => %d" % (entry, total_entries, added))
+    return num_images, items()
 
 
 def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[lmdb_dir])
+
     def center_square(img):
         crop = np.min(img.shape[:2])
         img = img[(img.shape[0] - crop) // 2: (img.shape[0] + crop) // 2, (img.shape[1] - crop) // 2: (img.shape[1] + crop) // 2]
         img = PIL.Image.fromarray(img, "RGB").resize((resolution, resolution), PIL.Image.LANCZOS)
         return np.asarray(img).transpose([2, 0, 1])
-    _export_lsun(tfrecord_dir, lmdb_dir, max_images, center_square, compress, overwrite)
+    print(f'Loading LSUN dataset from "{lmdb_dir}"')
+    with _lmdb_transaction(lmdb_dir) as txn:
+        convert_dataset(tfrecord_dir, *open_lsun(txn, center_square, max_images), compress=compress, overwrite=overwrite)
 
 
 def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=None, compress=False, overwrite=False):
@@ -442,6 +691,7 @@ def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=N
         raise DatasetToolError("--width must be a power of two, not %d." % width)
     if height > width:
         raise DatasetToolError("--height (%d) must not exceed --width (%d)." % (height, width))
+    _check_output(tfrecord_dir, overwrite, sources=[lmdb_dir])
 
     def letterbox(img):
         rows_h, cols_w = img.shape[:2]
@@ -453,32 +703,72 @@ def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=N
         canvas = np.zeros((3, width, width), np.uint8)
         canvas[:, (width - height) // 2: (width + height) // 2] = np.asarray(img).transpose([2, 0, 1])
         return canvas
-    _export_lsun(tfrecord_dir, lmdb_dir, max_images, letterbox, compress, overwrite, wide=True)
+    print(f'Loading LSUN dataset from "{lmdb_dir}"')
+    with _lmdb_transaction(lmdb_dir) as txn:
+        num_images, items = open_lsun(txn, letterbox, max_images, report_entries=True)
+        convert_dataset(tfrecord_dir, num_images, items, compress=compress, overwrite=overwrite, print_progress=False)
 
 # ----------------------------------------------------------------------------
-# Folders of images.
+# Folders of images and HDF5 archives.
+
+_16BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
 
-def create_celeba(tfrecord_dir, celeba_dir, cx=89, cy=121, compress=False, overwrite=False):
-    print(f'Loading CelebA from "{celeba_dir}"')
-    image_filenames = sorted(glob.glob(os.path.join(celeba_dir, "img_align_celeba_png", "*.png")))
+@contextlib.contextmanager
+def _open_image(path):
+    """A PIL image; any failure to read or decode it (inside the with block too) is one DatasetToolError."""
+    try:
+        with PIL.Image.open(path) as img:
+            yield img
+    except DatasetToolError:
+        raise
+    except Exception as err:
+        raise DatasetToolError("Cannot read image '%s': %s." % (path, _reason(err)))
+
+
+def _is_16bit(img):
+    return img.mode in _16BIT_MODES or (img.mode == "I" and img.format == "PNG")  # older Pillow reads 16-bit PNGs as 'I'
+
+
+def _check_pixel_format(img, path):
+    if img.mode in ("I", "F") and not _is_16bit(img):
+        raise DatasetToolError("'%s' stores %s pixels (PIL mode %s) with no fixed 8-bit scale; convert it to 8-bit grayscale or RGB first."
+                               % (path, "32-bit integer" if img.mode == "I" else "floating-point", img.mode))
+
+
+def _pixels(img, mode, path):
+    """uint8 HW or HWC pixels in `mode` ('L', 'RGB', or None = as stored); 16-bit grayscale is scaled by 1/257."""
+    _check_pixel_format(img, path)
+    if _is_16bit(img):
+        values = np.asarray(img).astype(np.uint32)
+        gray = ((values * 2 + 257) // 514).astype(np.uint8)  # round(v / 257): 0..65535 -> 0..255
+        return np.repeat(gray[:, :, np.newaxis], 3, axis=2) if mode == "RGB" else gray
+    return np.asarray(img if mode is None or img.mode == mode else img.convert(mode))
+
+
+def _read_image(path, mode=None):
+    with _open_image(path) as img:
+        return _pixels(img, mode, path)
+
+
+def open_celeba(celeba_dir, cx, cy):
+    folder = os.path.join(celeba_dir, "img_align_celeba_png")
+    image_filenames = [os.path.join(folder, name) for name in _list_dir(folder, "CelebA image directory") if name.endswith(".png")]
     if len(image_filenames) != CELEBA_NUM_IMAGES:
         raise DatasetToolError("Expected to find %d images" % CELEBA_NUM_IMAGES)
-    with TFRecordExporter(tfrecord_dir, len(image_filenames), compress=compress, overwrite=overwrite) as tfr:
-        order = tfr.choose_shuffled_order()
-        for idx in range(order.size):
-            with PIL.Image.open(image_filenames[order[idx]]) as pil:
-                img = np.asarray(pil)
+
+    def items():
+        for idx in _shuffled_order(len(image_filenames)):
+            img = _read_image(image_filenames[idx])
             if img.shape != (218, 178, 3):
-                raise DatasetToolError("'%s' is %s, expected 178x218 RGB." % (image_filenames[order[idx]], img.shape))
-            img = img[cy - 64: cy + 64, cx - 64: cx + 64]
-            tfr.add_image(img.transpose(2, 0, 1))
+                raise DatasetToolError("'%s' is %s, expected 178x218 RGB." % (image_filenames[idx], img.shape))
+            yield img[cy - 64: cy + 64, cx - 64: cx + 64].transpose(2, 0, 1), None
+    return len(image_filenames), items()
 
 
 def _list_images(image_dir):
-    if not os.path.isdir(image_dir):
-        raise DatasetToolError("Image directory not found: '%s'." % image_dir)
-    files = sorted(glob.glob(os.path.join(image_dir, "*")))
+    names = _list_dir(image_dir, "Image directory")
+    files = [os.path.join(image_dir, name) for name in names]
     images = [f for f in files if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS and os.path.isfile(f)]
     if len(images) < len(files):
         print("Skipping %d files that are not %s images" % (len(files) - len(images), "/".join(e[1:] for e in IMAGE_EXTENSIONS)))
@@ -491,12 +781,10 @@ def _inspect_images(image_filenames):
     """Check every image's size (header only) and choose the channel count from the first one."""
     sizes, modes = [], []
     for path in image_filenames:
-        try:
-            with PIL.Image.open(path) as img:
-                sizes.append(img.size)
-                modes.append(img.mode)
-        except Exception as err:
-            raise DatasetToolError("Cannot read image '%s': %s" % (path, str(err).splitlines()[0] if str(err) else type(err).__name__))
+        with _open_image(path) as img:
+            _check_pixel_format(img, path)
+            sizes.append(img.size)
+            modes.append(img.mode)
     width, height = sizes[0]
     if width != height:
         raise DatasetToolError("Input images must have the same width and height (%s is %dx%d)." % (image_filenames[0], width, height))
@@ -507,7 +795,7 @@ def _inspect_images(image_filenames):
         listing = "; ".join("%s is %dx%d" % (os.path.basename(p), s[0], s[1]) for p, s in wrong[:20])
         more = " and %d more" % (len(wrong) - 20) if len(wrong) > 20 else ""
         raise DatasetToolError("%d images differ from %dx%d: %s%s." % (len(wrong), width, height, listing, more))
-    channels = 1 if modes[0] in ("1", "L", "I", "I;16", "F") else 3
+    channels = 1 if modes[0] in ("1", "L") or modes[0].startswith("I") else 3
     target_mode = "L" if channels == 1 else "RGB"
     converted = sorted(set(mode for mode in modes if mode != target_mode))
     if converted:
@@ -516,47 +804,78 @@ def _inspect_images(image_filenames):
     return target_mode
 
 
-def create_from_images(tfrecord_dir, image_dir, shuffle, compress=False, overwrite=False):
-    print(f'Loading images from "{image_dir}"')
+def open_image_folder(image_dir, shuffle):
     image_filenames = _list_images(image_dir)
     mode = _inspect_images(image_filenames)
-    with TFRecordExporter(tfrecord_dir, len(image_filenames), compress=compress, overwrite=overwrite) as tfr:
-        order = np.arange(len(image_filenames)) if not shuffle else tfr.choose_shuffled_order()
-        for idx in range(order.size):
-            path = image_filenames[order[idx]]
+
+    def items():
+        for idx in _write_order(len(image_filenames), shuffle):
+            img = _read_image(image_filenames[idx], mode)
+            yield (img[np.newaxis, :, :] if img.ndim == 2 else img.transpose([2, 0, 1])), None
+    return len(image_filenames), items()
+
+
+def create_celeba(tfrecord_dir, celeba_dir, cx=89, cy=121, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[celeba_dir])
+    print(f'Loading CelebA from "{celeba_dir}"')
+    convert_dataset(tfrecord_dir, *open_celeba(celeba_dir, cx, cy), compress=compress, overwrite=overwrite)
+
+
+def create_from_images(tfrecord_dir, image_dir, shuffle, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[image_dir])
+    print(f'Loading images from "{image_dir}"')
+    convert_dataset(tfrecord_dir, *open_image_folder(image_dir, shuffle), compress=compress, overwrite=overwrite)
+
+
+def open_hdf5(hdf5_file, hdf5_filename, shuffle):
+    """The largest data* dataset of an open HDF5 archive, with labels from '<name>-labels.npy' if that exists."""
+    import h5py
+    candidates = [item for key, item in hdf5_file.items() if key.startswith("data") and isinstance(item, h5py.Dataset) and item.ndim == 4]
+    if not candidates:
+        raise DatasetToolError("'%s' has no 4-D datasets named data*." % hdf5_filename)
+    hdf5_data = max(candidates, key=lambda lod: lod.shape[3])
+    if hdf5_data.dtype != np.uint8:
+        raise DatasetToolError("'%s': %s holds %s values, expected uint8." % (hdf5_filename, hdf5_data.name, hdf5_data.dtype))
+    labels = None
+    npy_filename = os.path.splitext(hdf5_filename)[0] + "-labels.npy"
+    if os.path.isfile(npy_filename):
+        with _open_input(npy_filename, "Label file") as file:
             try:
-                with PIL.Image.open(path) as pil:
-                    img = np.asarray(pil.convert(mode) if pil.mode != mode else pil)
-            except Exception as err:
-                raise DatasetToolError("Cannot read image '%s': %s" % (path, str(err).splitlines()[0] if str(err) else type(err).__name__))
-            img = img[np.newaxis, :, :] if img.ndim == 2 else img.transpose([2, 0, 1])
-            tfr.add_image(img)
+                labels = np.load(file)
+            except (OSError, ValueError, EOFError) as err:
+                raise DatasetToolError("Cannot read label file '%s': %s." % (npy_filename, _reason(err)))
+        if labels.ndim == 0 or labels.shape[0] < hdf5_data.shape[0]:
+            raise DatasetToolError("'%s' has %d rows for %d images." % (npy_filename, labels.shape[0] if labels.ndim else 0, hdf5_data.shape[0]))
+    return _indexed(_HDF5Images(hdf5_data, hdf5_filename), labels, _write_order(hdf5_data.shape[0], shuffle))
+
+
+class _HDF5Images:
+    """Indexing into an HDF5 dataset, with read failures (corrupt chunks) reported as one line."""
+
+    def __init__(self, data, filename):
+        self.data, self.filename = data, filename
+
+    def __getitem__(self, idx):
+        try:
+            return self.data[idx]
+        except (OSError, ValueError, KeyError) as err:
+            raise DatasetToolError("Cannot read image %d of '%s': %s." % (idx, self.filename, _reason(err)))
 
 
 def create_from_hdf5(tfrecord_dir, hdf5_filename, shuffle, compress=False, overwrite=False):
+    _check_output(tfrecord_dir, overwrite, sources=[hdf5_filename])
     print(f'Loading HDF5 archive from "{hdf5_filename}"')
     try:
         import h5py
     except ImportError:
         raise DatasetToolError("create_from_hdf5 needs the h5py module: pip install -e .[hdf5]")
-    _require_file(hdf5_filename, "HDF5 archive")
+    _open_input(hdf5_filename, "HDF5 archive").close()
     try:
         hdf5_file = h5py.File(hdf5_filename, "r")
     except OSError as err:
-        raise DatasetToolError("Cannot open HDF5 archive '%s': %s" % (hdf5_filename, err))
+        raise DatasetToolError("Cannot open HDF5 archive '%s': %s" % (hdf5_filename, _reason(err)))
     with hdf5_file:
-        candidates = [hdf5_file[key] for key in hdf5_file.keys() if key.startswith("data")]
-        if not candidates:
-            raise DatasetToolError("'%s' has no datasets named data*." % hdf5_filename)
-        hdf5_data = max(candidates, key=lambda lod: lod.shape[3])
-        with TFRecordExporter(tfrecord_dir, hdf5_data.shape[0], compress=compress, overwrite=overwrite) as tfr:
-            order = np.arange(len(hdf5_data)) if not shuffle else tfr.choose_shuffled_order()
-            for idx in range(order.size):
-                tfr.add_image(hdf5_data[order[idx]])
-            npy_filename = os.path.splitext(hdf5_filename)[0] + "-labels.npy"
-            if os.path.isfile(npy_filename):
-                archive_labels = np.load(npy_filename)
-                tfr.add_labels(archive_labels[order])
+        convert_dataset(tfrecord_dir, *open_hdf5(hdf5_file, hdf5_filename, shuffle), compress=compress, overwrite=overwrite)
 
 # ----------------------------------------------------------------------------
 
@@ -635,6 +954,8 @@ def execute_cmdline(argv):
         func(**vars(args))
     except (DatasetToolError, dnnlib.util.UserError) as err:
         error(str(err))
+    except OSError as err:  # a failure no command anticipated: still one line
+        error("%s%s." % ("'%s': " % err.filename if err.filename else "", _reason(err)))
     except KeyboardInterrupt:
         error("Interrupted; no dataset was written.")
 

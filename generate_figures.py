@@ -52,7 +52,7 @@ def _seed_latents(Gs, seeds):
 
 def _labels(Gs, classes):
     """None for unconditional networks (as the original passes); else one-hot labels, class = value mod classes."""
-    return pretrained_networks.one_hot_labels(Gs, list(classes)) if Gs.input_shapes[1][1] > 0 else None
+    return pretrained_networks.one_hot_labels(Gs, list(classes), wrap=True) if Gs.input_shapes[1][1] > 0 else None
 
 
 def _num_layers(Gs):

@@ -25,21 +25,24 @@ def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float
     """
     tflib.init_tf()
     _G, _D, Gs = pretrained_networks.load_networks(network)  # Gs: the long-term average of G, best for generating
+    labels = None
+    if Gs.input_shapes[1][1] > 0:
+        labels = pretrained_networks.one_hot_labels(Gs, [seed] if class_idx is None else [class_idx], wrap=class_idx is None)
+        print("Class %d of %d" % (labels[0].argmax(), labels.shape[1]))
+    elif class_idx is not None:
+        raise dnnlib.util.UserError("--class %d: this network is not class-conditional (it takes no labels)." % class_idx)
     Gs.print_layers()
 
     rnd = np.random.RandomState(seed)
     latents = rnd.randn(1, *Gs.input_shape[1:])
-    labels = None
-    if Gs.input_shapes[1][1] > 0:
-        labels = pretrained_networks.one_hot_labels(Gs, [seed if class_idx is None else class_idx])
-        print("Class %d of %d" % (labels[0].argmax(), labels.shape[1]))
     to_uint8 = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
     images = Gs.run(latents, labels, truncation_psi=truncation_psi, randomize_noise=True, output_transform=to_uint8)
 
     os.makedirs(outdir, exist_ok=True)
     png_filename = os.path.join(outdir, "example.png")
     image = images[0]
-    PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image, "L" if image.shape[2] == 1 else "RGB").save(png_filename)
+    with dnnlib.util.atomic_output(png_filename) as temp:
+        PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image, "L" if image.shape[2] == 1 else "RGB").save(temp, format="PNG")
     print("Saved %s" % png_filename)
     return png_filename
 

@@ -25,12 +25,21 @@ BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "networks", "
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
-def one_hot_labels(Gs, classes):
-    """Labels for a (possibly class-conditional) generator: one-hot rows for `classes`, or [N, 0] without labels."""
+def one_hot_labels(Gs, classes, wrap=False):
+    """Labels for a (possibly class-conditional) generator: one-hot rows for `classes`, or [N, 0] without labels.
+
+    A class outside 0..classes-1 is an error, unless wrap=True takes it modulo the number of classes (seeds as classes).
+    """
     label_size = Gs.input_shapes[1][1]
+    classes = np.asarray(list(classes), dtype=np.int64)
     labels = np.zeros([len(classes), label_size], np.float32)
     if label_size > 0:
-        labels[np.arange(len(classes)), np.asarray(classes) % label_size] = 1.0
+        if wrap:
+            classes = classes % label_size
+        elif len(classes) and (classes.min() < 0 or classes.max() >= label_size):
+            bad = classes[(classes < 0) | (classes >= label_size)][0]
+            raise dnnlib.util.UserError("Class %d does not exist: this network has %d classes (0 to %d)." % (bad, label_size, label_size - 1))
+        labels[np.arange(len(classes)), classes] = 1.0
     return labels
 
 

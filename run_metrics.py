@@ -1,21 +1,25 @@
-"""Evaluate metrics (FID, perceptual path length, linear separability) on network pickles or training runs.
+"""Evaluate metrics (FID, KID, perceptual path length, linear separability) on network pickles or training runs.
 
 Edit-and-run as the original (the tasks and metrics lists in main()), or use
 the command line, e.g.:
   python run_metrics.py --network ffhq --metrics fid50k --dataset ffhq --mirror-augment 1
-  python run_metrics.py --network results/00000-x/network-final.pkl --metrics fid50k,ppl_wend --num-images 1000
+  python run_metrics.py --network demo --metrics fid10k,kid10k --dataset fashion-mnist --metric-arg feature_network=fmnist
 Each evaluation is a run of its own in results/ (log.txt holds the result line).
+Everything is checked (network, dataset, auxiliary networks) before a run dir is created.
 """
 
 import argparse
 import ast
 import copy
+import glob
+import inspect
 import os
 
 import config
 import dnnlib
 import dnnlib.tflib as tflib
 import pretrained_networks
+import tensorflow.compat.v1 as tf
 from dnnlib import EasyDict
 from metrics import metric_base
 from training import misc
@@ -112,18 +116,47 @@ def _parse_metric_args(specs):
     return parsed
 
 
+def _accepted_args(metric):
+    """Keyword arguments the metric's class takes (its own and its base classes')."""
+    names = set()
+    for cls in inspect.getmro(dnnlib.util.get_obj_by_name(metric.func_name)):
+        if "__init__" in vars(cls):
+            names.update(inspect.signature(vars(cls)["__init__"]).parameters)
+    return names
+
+
+def _with_metric_args(metrics, extra):
+    """Each NAME=VALUE goes to the metrics that take it (feature_network to FID and KID, ...); one no metric takes is an error."""
+    accepted = [_accepted_args(m) for m in metrics]
+    for name in extra:
+        if not any(name in names for names in accepted):
+            raise dnnlib.util.UserError("--metric-arg %s: none of the metrics (%s) takes it." % (name, ", ".join(m.name for m in metrics)))
+    return [EasyDict(m, **{k: v for k, v in extra.items() if k in names}) for m, names in zip(metrics, accepted)]
+
+
+_HELP_EPILOG = """\
+Auxiliary networks: feature_network (FID, KID), perceptual_network (PPL) and classifiers (LS) take a
+URL, a .pkl file, a named network (fmnist: bundled Fashion-MNIST classifier, offline, 32x32 images) or
+'module.function'. NVIDIA's metric pickles run code stored in the file when loaded; they are accepted
+when fetched from their official URLs into the cache. Any other pickle that is not a network of a known
+architecture is refused unless you pass --trust-pickles: only use it for files you trust."""
+
+
 def _parse_command_line(metrics, tasks, num_gpus):
-    parser = argparse.ArgumentParser(description="Evaluate metrics on a network pickle. Without options, runs the tasks edited in main().")
-    parser.add_argument("--network", help="preset (%s), URL or .pkl to evaluate" % ", ".join(sorted(pretrained_networks.PRESETS)))
-    parser.add_argument("--metrics", help="comma-separated: fid50k, ppl_zfull, ppl_wfull, ppl_zend, ppl_wend, ls, dummy")
-    parser.add_argument("--dataset", help="real images for FID: dataset directory name inside --data-dir")
+    parser = argparse.ArgumentParser(description="Evaluate metrics on a network pickle. Without options, runs the tasks edited in main().",
+                                     epilog=_HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--network", help="preset (demo, %s), URL or .pkl to evaluate" % ", ".join(sorted(pretrained_networks.PRESETS)))
+    parser.add_argument("--metrics", help="comma-separated: %s" % ", ".join(metric_base.list_metrics()))
+    parser.add_argument("--dataset", help="real images (FID, KID) and labels (class-conditional networks): dataset directory inside --data-dir")
     parser.add_argument("--data-dir", help="where datasets live (default: %s)" % config.data_dir)
     parser.add_argument("--result-dir", help="where the evaluation runs go (default: %s)" % config.result_dir)
     parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="mirror the reals (FID statistics), as in training")
     parser.add_argument("--num-images", type=int, help="images (or samples) per metric instead of the metric's default, for quick runs")
     parser.add_argument("--num-gpus", type=int, help="number of GPUs (default: %d)" % num_gpus)
     parser.add_argument("--metric-arg", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra metric argument, e.g. feature_network=my-inception.pkl (FID), perceptual_network=... (PPL), classifiers=[...] (LS)")
+                        help="extra metric argument, e.g. feature_network=fmnist (FID, KID), perceptual_network=... (PPL), classifiers=[...] (LS)")
+    parser.add_argument("--trust-pickles", action="store_true",
+                        help="allow auxiliary network pickles (--metric-arg) that run code stored in them; see below")
     args = parser.parse_args()
 
     if args.data_dir is not None:
@@ -132,12 +165,11 @@ def _parse_command_line(metrics, tasks, num_gpus):
         config.result_dir = args.result_dir
     if args.metrics is not None:
         names = [n.strip() for n in args.metrics.split(",") if n.strip()]
-        unknown = [n for n in names if not isinstance(getattr(metric_base, n, None), dict)]
-        if unknown or not names:
-            raise dnnlib.util.UserError("Unknown metric '%s'; choose from fid50k, ppl_zfull, ppl_wfull, ppl_zend, ppl_wend, ls, dummy." % (unknown or [""])[0])
-        metrics = [getattr(metric_base, n) for n in names]
+        metrics = [metric_base.get_metric(n) for n in names or [""]]
     if args.metric_arg:
-        metrics = [EasyDict(dict(m, **_parse_metric_args(args.metric_arg))) for m in metrics]
+        metrics = _with_metric_args(metrics, _parse_metric_args(args.metric_arg))
+    if args.trust_pickles:
+        metrics = [EasyDict(m, trust_pickles=True) for m in metrics]
     if args.num_images is not None:
         if args.num_images < 2:
             raise dnnlib.util.UserError("--num-images must be at least 2.")
@@ -153,16 +185,64 @@ def _parse_command_line(metrics, tasks, num_gpus):
                 task.dataset_args.tfrecord_dir = args.dataset
             if "mirror_augment" in task and args.mirror_augment is not None:
                 task.mirror_augment = bool(args.mirror_augment)
-    for task in tasks:
-        if "dataset_args" in task and any("num_images" in m for m in metrics):  # FID reads real images
-            path = os.path.join(config.data_dir, task.dataset_args.tfrecord_dir)
-            if not os.path.isdir(path):
-                raise dnnlib.util.UserError("Dataset '%s' not found (looked in %s); pass --dataset/--data-dir." % (task.dataset_args.tfrecord_dir, path))
     return metrics, tasks, (args.num_gpus or num_gpus)
+
+# ----------------------------------------------------------------------------
+# Checks before any run dir is created.
+
+
+def _dataset_dir_with_labels(dataset_args):
+    """(dataset directory, whether it has a labels file)."""
+    path = os.path.join(config.data_dir, dataset_args["tfrecord_dir"])
+    return path, bool(dataset_args.get("label_file") or glob.glob(os.path.join(path, "*.labels")))
+
+
+def _task_pkls(task):
+    """The network pickles a task evaluates, with the dataset settings they are evaluated with (None: from the run)."""
+    if task.run_func_name.endswith("run_pickle"):
+        return [task.network_pkl], task.dataset_args
+    run_dir = misc.locate_run_dir(task.run_id)
+    if task.run_func_name.endswith("run_snapshot"):
+        return [misc.locate_network_pkl(run_dir, task.snapshot)], None
+    pkls = misc.list_network_pkls(run_dir)
+    if not pkls:
+        raise dnnlib.util.UserError("Run '%s' has no network pickles." % run_dir)
+    return pkls, None
+
+
+def _label_size_of(network_pkl):
+    """Load the pickle safely in a throwaway graph: it must hold (G, D, Gs); returns Gs's label size."""
+    with tf.Graph().as_default(), tflib.create_session().as_default():
+        _G, _D, Gs = metric_base.load_networks_pkl(network_pkl)
+        return Gs.input_shapes[1][1] if len(Gs.input_shapes) > 1 else 0
+
+
+def validate(metrics, tasks):
+    """Every network loads, every dataset a metric needs exists, every auxiliary network can be had; UserError otherwise."""
+    objects = [metric_base.create_metric(m) for m in metrics]
+    for task in tasks:
+        try:
+            pkls, dataset_args = _task_pkls(task)
+        except IOError as err:
+            raise dnnlib.util.UserError("%s." % " ".join(str(a) for a in err.args)) from err
+        label_sizes = [_label_size_of(pkl) for pkl in pkls[-1:]]  # the last one stands for all snapshots of a run
+        if dataset_args is None:
+            continue
+        path, has_labels = _dataset_dir_with_labels(dataset_args)
+        needs_reals = any(m.uses_dataset() for m in objects)
+        needs_labels = max(label_sizes) > 0 and any(not isinstance(m, metric_base.DummyMetric) for m in objects)
+        if (needs_reals or needs_labels) and not os.path.isdir(path):
+            raise dnnlib.util.UserError("Dataset '%s' not found (looked in %s); pass --dataset/--data-dir." % (dataset_args["tfrecord_dir"], path))
+        if needs_labels and not has_labels:
+            raise dnnlib.util.UserError("The network is class-conditional but dataset '%s' has no labels; the metrics draw labels from it." % path)
+    metric_base.prepare_metrics(metrics, way_out=None)
+
+# ----------------------------------------------------------------------------
 
 
 def main():
     metrics, tasks, num_gpus = _parse_command_line(*default_tasks())
+    validate(metrics, tasks)
     submit_config = dnnlib.SubmitConfig()
     submit_config.num_gpus = num_gpus
     submit_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(path=config.result_dir)

@@ -16,6 +16,7 @@ setup(
         "requests",
         "scipy",
     ],
+    entry_points={"dnnlib.tflib.architectures": ["stylegan = training:ARCHITECTURE_MODULES"]},  # pickles name G_style etc.
     extras_require={
         "lsun": ["lmdb"],
         "hdf5": ["h5py"],

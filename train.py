@@ -8,6 +8,7 @@ editing: `python train.py --config=tiny --dataset=mydataset --total-kimg=6`
 
 import argparse
 import copy
+import json
 import os
 import pprint
 import re
@@ -16,6 +17,7 @@ import sys
 import config
 import dnnlib
 from dnnlib import EasyDict
+from dnnlib.submission.run_context import settings_text
 from metrics import metric_base
 
 
@@ -258,7 +260,11 @@ def _parse_args():
     parser.add_argument("--resolution", type=int, help="train at this resolution (dataset must have it)")
     parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="random horizontal flips (1) or not (0)")
     parser.add_argument("--resume", help="continue from a run id, run dir or network pkl (kimg and time are restored)")
-    parser.add_argument("--metrics", help="comma-separated metrics evaluated at snapshots (e.g. fid50k), or 'none'")
+    parser.add_argument("--metrics", help="comma-separated metrics evaluated at snapshots (%s), or 'none'" % ", ".join(metric_base.list_metrics()))
+    parser.add_argument("--trust-pickles", action="store_true",
+                        help="let metrics load auxiliary network pickles from local files (they run the file's code, as NVIDIA's metric networks need)")
+    parser.add_argument("--snapshot-minutes", type=float,
+                        help="also snapshot when this many minutes passed since the last snapshot, keeping the newest 3 such (default 15; 0 = off)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
     return parser.parse_args()
 
@@ -293,14 +299,15 @@ def _apply_overrides(args):
         train.resume_run_id = args.resume
     if args.metrics is not None:
         names = [] if args.metrics.strip().lower() == "none" else [n.strip() for n in args.metrics.split(",") if n.strip()]
-        unknown = [n for n in names if not isinstance(getattr(metric_base, n, None), dict)]
-        if unknown:
-            raise dnnlib.util.UserError("Unknown metric '%s'; choose from fid50k, ppl_zfull, ppl_wfull, ppl_zend, ppl_wend, ls, dummy." % unknown[0])
-        metrics = [getattr(metric_base, n) for n in names]
+        metrics = [metric_base.get_metric(n) for n in names]
+    if args.snapshot_minutes is not None:
+        if args.snapshot_minutes < 0:
+            raise dnnlib.util.UserError("--snapshot-minutes must be 0 (off) or positive.")
+        train.snapshot_minutes = args.snapshot_minutes
 
 
-def _check_inputs():
-    """Refuse missing datasets and resume targets before any work starts."""
+def _check_inputs(trust_pickles=False):
+    """Refuse missing datasets, resume targets and metric networks before any work starts (and before a run dir exists)."""
     if dataset.get("class_name", "training.dataset.TFRecordDataset") == "training.dataset.TFRecordDataset":
         path = os.path.join(config.data_dir, dataset.tfrecord_dir)
         if not os.path.isdir(path):
@@ -308,16 +315,29 @@ def _check_inputs():
     if train.get("resume_run_id") is not None:
         from training import misc
         try:
-            misc.locate_network_pkl(train.resume_run_id, train.get("resume_snapshot"))
+            resume_pkl = misc.locate_network_pkl(train.resume_run_id, train.get("resume_snapshot"))
         except IOError:
             raise dnnlib.util.UserError("Cannot find a network pickle to resume from '%s'." % train.resume_run_id)
+        resumed_kimg = train.get("resume_kimg") or misc.load_progress(resume_pkl)[0]
+        total_kimg = train.get("total_kimg", 15000)
+        if total_kimg <= resumed_kimg:
+            raise dnnlib.util.UserError("Nothing to train: '%s' is at %.1f kimg and --total-kimg is %g; pass a larger --total-kimg."
+                                        % (resume_pkl, resumed_kimg, total_kimg))
+    metric_base.prepare_metrics(metrics, trust_pickles=trust_pickles)
+
+
+def _training_options(kwargs):
+    """training_options.json: every argument of the training loop (what ran), as JSON."""
+    from training import misc
+    options = {key: value for key, value in kwargs.items() if key != "submit_config"}
+    options.update(num_gpus=kwargs.submit_config.num_gpus, data_dir=config.data_dir, result_dir=config.result_dir)
+    return json.dumps(options, indent=2, sort_keys=True, default=misc.json_fallback) + "\n"
 
 
 def main():
     args = _parse_args() if __name__ == "__main__" else None
     if args is not None:
         _apply_overrides(args)
-    sys.modules["train"] = sys.modules[__name__]  # the training loop imports `train` for config.txt: this module, as resolved
 
     run_config = copy.deepcopy(submit_config)
     run_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(config.result_dir)
@@ -333,7 +353,8 @@ def main():
         pprint.pprint({k: v for k, v in kwargs.items() if k != "submit_config"}, indent=4, width=120)
         print("num_gpus: %d, data_dir: %s" % (kwargs.submit_config.num_gpus, config.data_dir))
         return
-    _check_inputs()
+    _check_inputs(trust_pickles=bool(args and args.trust_pickles))
+    run_config.run_dir_files = {"config.txt": settings_text(sys.modules[__name__]), "training_options.json": _training_options(kwargs)}
     dnnlib.submit_run(**kwargs)
 
 

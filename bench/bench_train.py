@@ -43,15 +43,16 @@ def sec_per_kimg(name, kimg):
             D = tflib.Network("D", func_name="training.networks_stylegan.D_basic", **shape, **D_extra)
             Gs = G.clone("Gs")
         opt = dict(beta1=0.0, beta2=0.99, epsilon=1e-8)
-        inputs, _, _, G_op, D_op, Gs_op = training_loop._build_training_graph(
-            G, D, Gs, training_set, 1, 10.0, opt, opt, dict(func_name="training.loss.G_logistic_nonsaturating"),
-            dict(func_name="training.loss.D_logistic_simplegp", r1_gamma=10.0), False, [-1, 1])
+        graph = training_loop.build_training_graph(
+            G=G, D=D, Gs=Gs, training_set=training_set, G_opt_args=opt, D_opt_args=opt,
+            G_loss_args=dict(func_name="training.loss.G_logistic_nonsaturating"),
+            D_loss_args=dict(func_name="training.loss.D_logistic_simplegp", r1_gamma=10.0))
         training_set.configure(minibatch, 0)
-        feed = {inputs.lod_in: 0.0, inputs.lrate_in: 0.001, inputs.minibatch_in: minibatch}
+        feed = {graph.inputs.lod_in: 0.0, graph.inputs.lrate_in: 0.001, graph.inputs.minibatch_in: minibatch}
 
         def step():
-            tflib.run([D_op, Gs_op], feed)
-            tflib.run(G_op, feed)
+            tflib.run([graph.D_train_op, graph.Gs_update_op], feed)
+            tflib.run(graph.G_train_op, feed)
         step()  # warm-up
         steps = max(int(np.ceil(kimg * 1000 / minibatch)), 2)
         start = time.perf_counter()

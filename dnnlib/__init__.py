@@ -5,7 +5,11 @@ Importing dnnlib does not import TensorFlow; `import dnnlib.tflib` does.
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # set before TensorFlow loads: hides its C++ info chatter
+from . import tf_startup
+
+if not tf_startup.verbose():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # set before TensorFlow loads: hides its C++ info chatter
+tf_startup.install()  # ... and its start-up lines, which come before that setting is read
 
 from . import submission  # noqa: E402
 from .submission.run_context import RunContext  # noqa: E402

@@ -1,5 +1,6 @@
 """Small helpers shared by the whole code base: EasyDict, logging, names to objects, downloads, CLI errors."""
 
+import contextlib
 import ctypes
 import fnmatch
 import glob
@@ -88,6 +89,59 @@ def format_time(seconds):
     if total < 86400:
         return "%dh %02dm %02ds" % (hours, minutes, secs)
     return "%dd %02dh %02dm" % (days, hours, minutes)
+
+
+class ProgressMonitor:
+    """Progress of long work: one live line on a terminal, a plain line every ~10% in a log file.
+
+    A live line is redrawn at most every `min_interval` seconds; the ETA is
+    shown only once the work has run `eta_after` seconds, so the first
+    (unrepresentative) items do not produce absurd estimates.
+    """
+
+    def __init__(self, label, total, stream=None, min_interval=0.25, eta_after=2.0):
+        self.label, self.total = label, max(int(total), 0)
+        self.stream = sys.stdout if stream is None else stream
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.min_interval, self.eta_after = min_interval, eta_after
+        self.start = time.time()
+        self._last_draw = -float("inf")
+        self._next_decile = 1
+        self._closed = False
+
+    def _line(self, done):
+        line = "%s %d / %d" % (self.label, done, self.total)
+        elapsed = time.time() - self.start
+        if 0 < done < self.total and elapsed >= self.eta_after:
+            line += "  ETA %s" % format_time(elapsed / done * (self.total - done))
+        elif done >= self.total:
+            line += "  done in %s" % format_time(elapsed)
+        return line
+
+    def update(self, done):
+        """Report that `done` of `total` items are finished; prints only when it is time to."""
+        if self._closed:
+            return
+        done = min(int(done), self.total)
+        finished = done >= self.total
+        if self.live:
+            now = time.time()
+            if finished or now - self._last_draw >= self.min_interval:
+                self._last_draw = now
+                self.stream.write("\r%-60s" % self._line(done) + ("\n" if finished else ""))
+                self.stream.flush()
+        elif finished or (self.total and done * 10 >= self._next_decile * self.total):
+            self._next_decile = done * 10 // max(self.total, 1) + 1
+            self.stream.write(self._line(done) + "\n")
+            self.stream.flush()
+        self._closed = finished
+
+    def close(self):
+        """End the live line (if any) without claiming completion, e.g. after an error."""
+        if self.live and not self._closed and self._last_draw > -float("inf"):
+            self.stream.write("\n")
+            self.stream.flush()
+        self._closed = True
 
 
 def strtobool(text):
@@ -235,6 +289,60 @@ def list_dir_recursively_with_ignore(dir_path, ignores=None, add_base_to_relativ
     return found
 
 
+_TEMP_MARK = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}$")
+
+
+def temp_path_for(path):
+    """A temporary sibling of `path` to write before renaming onto it; the name holds our pid, so a later
+    run can tell the debris of a killed writer (see remove_stale_temp_files) from a write in progress."""
+    return "%s.tmp-%d-%s" % (path, os.getpid(), uuid.uuid4().hex[:8])
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path to write; it replaces `path` only when the block succeeds, else it is removed.
+    So readers never see a half-written file, and a failed or killed write leaves `path` as it was."""
+    temp = temp_path_for(path)
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            if os.path.isdir(temp) and not os.path.islink(temp):
+                shutil.rmtree(temp)
+            elif os.path.lexists(temp):
+                os.remove(temp)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process (or an absurd number): leave its files alone
+    return True
+
+
+def remove_stale_temp_files(directory):
+    """Delete the temp_path_for() files and dirs in `directory` whose writer process is gone; returns their paths."""
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TEMP_MARK.search(name)
+        if match and not _pid_alive(int(match.group(1))):
+            path = os.path.join(directory, name)
+            try:
+                shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
+                removed.append(path)
+            except OSError:
+                pass  # not ours to fight over; it stays
+    return removed
+
+
 def copy_files_and_create_dirs(files):
     for src, dst in files:
         parent = os.path.dirname(dst)
@@ -284,7 +392,7 @@ def _fetch_once(session, url):
         if not data:
             raise IOError("No data received")
         if len(data) < 8192:  # small bodies may be an HTML page instead of the file
-            page = data.decode("utf-8")
+            page = data.decode("utf-8", errors="replace")  # a small binary file is fine too
             if "download_warning" in response.headers.get("Set-Cookie", ""):
                 targets = [html.unescape(piece) for piece in page.split('"') if "export=download" in piece]
                 if len(targets) == 1:
@@ -295,33 +403,74 @@ def _fetch_once(session, url):
         return data, (disposition.group(1) if disposition else url)
 
 
+_known_file_names = dict()  # url -> the file name its server sends (for messages about the cache)
+
+
+def register_file_names(names_by_url):
+    """Tell open_url the real file names behind URLs (e.g. Drive ids), so its offline message can name the cache file."""
+    _known_file_names.update(names_by_url)
+
+
+def _http_status(err):
+    response = getattr(err, "response", None)
+    return getattr(response, "status_code", None)
+
+
 def _offline_message(url, cache_dir, err):
     import requests
+    status = _http_status(err)
     if isinstance(err, requests.ConnectionError):
         reason = "cannot connect to %s; no network?" % urllib.parse.urlparse(url).netloc
-    elif isinstance(err, requests.HTTPError) and err.response is not None:
-        reason = "server answered HTTP %d" % err.response.status_code
+    elif status is not None:
+        reason = "server answered HTTP %d" % status
     else:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     message = "Cannot download %s (%s). Pass a local file path instead" % (url, reason)
     if cache_dir is not None:
-        message += ", or place the file in '%s' as %s_<name>" % (cache_dir, _url_md5(url))
+        name = _known_file_names.get(url)
+        cache_name = "%s_%s" % (_url_md5(url), _cache_safe(name)) if name else "%s_<file name>" % _url_md5(url)
+        message += ", or place the file in '%s' as %s" % (cache_dir, cache_name)
     return message + "."
+
+
+def _is_final_failure(err):
+    """Client errors (HTTP 4xx but 429) do not get better by retrying."""
+    status = _http_status(err)
+    return status is not None and 400 <= status < 500 and status != 429
 
 
 def _url_md5(url):
     return hashlib.md5(url.encode("utf-8")).hexdigest()
 
 
+def _cache_safe(name):
+    return re.sub(r"[^0-9a-zA-Z-._]", "_", name)
+
+
 def _cache_atomically(cache_dir, url, name, data):
     """<cache_dir>/<md5 of url>_<name>, written under a temporary name and renamed, so it is never partial."""
     key = _url_md5(url)
-    safe_name = re.sub(r"[^0-9a-zA-Z-._]", "_", name)
+    safe_name = _cache_safe(name)
     os.makedirs(cache_dir, exist_ok=True)
     temp = os.path.join(cache_dir, "tmp_%s_%s_%s" % (uuid.uuid4().hex, key, safe_name))
     with open(temp, "wb") as f:
         f.write(data)
     os.replace(temp, os.path.join(cache_dir, "%s_%s" % (key, safe_name)))
+
+
+_cache_dir = None
+
+
+def set_cache_dir(path):
+    """Where downloads are cached when a caller passes no cache_dir (the application sets it, e.g. from config.py)."""
+    global _cache_dir
+    _cache_dir = path
+
+
+def make_cache_dir_path(*paths):
+    """A path inside the cache dir: set_cache_dir(), else $STYLEGAN_CACHE_DIR, else 'cache' (the original's default)."""
+    root = _cache_dir if _cache_dir is not None else os.environ.get("STYLEGAN_CACHE_DIR", "cache")
+    return os.path.join(root, *paths)
 
 
 def open_url(url, cache_dir=None, num_attempts=10, verbose=True):
@@ -348,10 +497,12 @@ def open_url(url, cache_dir=None, num_attempts=10, verbose=True):
             except _Redirect as redirect:  # follow it on the next attempt, without waiting
                 target = redirect.url
                 failure, pause = DownloadError("Cannot download %s: Google Drive kept asking for confirmation" % url), 0.0
+                hopeless = False
             except Exception as err:
                 failure, pause = DownloadError(_offline_message(url, cache_dir, err)), min(0.25 * attempt, 2.0)
                 failure.__cause__ = err
-            if attempt == num_attempts:
+                hopeless = _is_final_failure(err) or (isinstance(err, requests.ConnectionError) and attempt >= 3)  # refused, or no server
+            if hopeless or attempt == num_attempts:
                 if verbose:
                     print(" failed")
                 raise failure
@@ -377,13 +528,15 @@ class UserError(Exception):
 def run_command_line(main_func, *args, **kwargs):
     """Call main_func; turn user-facing errors into 'Error: <message>' on stderr and exit status 1."""
     expected = (UserError, DownloadError)
-    loader = sys.modules.get("dnnlib.tflib.loader")
-    if loader is not None:
-        expected += (loader.NetworkPickleError,)
     try:
         return main_func(*args, **kwargs)
     except expected as err:
         print("Error: %s" % err, file=sys.stderr)
+        sys.exit(1)
+    except OSError as err:  # permissions, a full disk, a vanished file: say which file, not a traceback
+        if err.filename is None:
+            raise
+        print("Error: %s: '%s'." % (err.strerror or type(err).__name__, err.filename), file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -24,6 +24,15 @@ classifier_urls = [_DRIVE + file_id for file_id in [  # celebahq-classifier-00-m
 ]]
 
 
+_ATTRIBUTES = ["male", "smiling", "attractive", "wavy-hair", "young", "5-o-clock-shadow", "arched-eyebrows", "bags-under-eyes",
+               "bald", "bangs", "big-lips", "big-nose", "black-hair", "blond-hair", "blurry", "brown-hair", "bushy-eyebrows", "chubby",
+               "double-chin", "eyeglasses", "goatee", "gray-hair", "heavy-makeup", "high-cheekbones", "mouth-slightly-open", "mustache",
+               "narrow-eyes", "no-beard", "oval-face", "pale-skin", "pointy-nose", "receding-hairline", "rosy-cheeks", "sideburns",
+               "straight-hair", "wearing-earrings", "wearing-hat", "wearing-lipstick", "wearing-necklace", "wearing-necktie"]
+for _index, (_url, _attribute) in enumerate(zip(classifier_urls, _ATTRIBUTES)):
+    metric_base.register_official_network(_url, "celebahq-classifier-%02d-%s.pkl" % (_index, _attribute))
+
+
 def conditional_entropy(p):
     """H(Y|X) in bits from a 2x2 joint table p[x][y] (rows: SVM output X, columns: classifier target Y)."""
     p = np.array(p, dtype=np.float32)
@@ -60,13 +69,18 @@ class LS(metric_base.MetricBase):
         self.classifiers = list(classifiers) if classifiers is not None else classifier_urls
         _linear_svm()  # fail before any work when scikit-learn is missing
 
+    def aux_networks(self):
+        return [(self.classifiers[i], "Attribute classifier %d" % i, None) for i in self.attrib_indices]
+
     def _evaluate(self, Gs, num_gpus):
-        classifiers = {i: metric_base.load_aux_network(self.classifiers[i], "Attribute classifier %d" % i) for i in self.attrib_indices}
+        classifiers = {i: metric_base.load_aux_network(self.classifiers[i], "Attribute classifier %d" % i, self.trust_pickles)
+                       for i in self.attrib_indices}
+        labels = self._label_feeder(Gs)
 
         def samples(_gpu):
             generator = Gs.clone()
             z = tf.random.normal([self.minibatch_per_gpu] + generator.input_shape[1:])
-            w = generator.components.mapping.get_output_for(z, None, is_validation=True)
+            w = generator.components.mapping.get_output_for(z, labels.placeholder(self.minibatch_per_gpu), is_validation=True)
             images = downsample_to_256(generator.components.synthesis.get_output_for(w, is_validation=True, randomize_noise=True))
             result = {"latents": z, "dlatents": w[:, -1]}  # z, and w of the last layer
             for attrib_idx, classifier in classifiers.items():
@@ -75,7 +89,7 @@ class LS(metric_base.MetricBase):
             return result
         sample_expr = metric_base.per_gpu(num_gpus, samples)
 
-        batches = metric_base.collect(self.name, sample_expr, self.num_samples, self.minibatch_per_gpu * num_gpus)
+        batches = metric_base.collect(self.name, sample_expr, self.num_samples, self.minibatch_per_gpu * num_gpus, feed=labels.feed)
         results = {key: np.concatenate([batch[key] for batch in batches], axis=0)[:self.num_samples] for key in batches[0].keys()}
 
         entropies = defaultdict(list)

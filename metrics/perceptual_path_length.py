@@ -7,6 +7,7 @@ import dnnlib.tflib as tflib
 from metrics import metric_base
 
 LPIPS_URL = "https://drive.google.com/uc?id=1N2-m9qszOeVC9Tq77WxsLnuWwOedQiD2"  # vgg16_zhang_perceptual.pkl
+metric_base.register_official_network(LPIPS_URL, "vgg16_zhang_perceptual.pkl")
 
 
 def normalize(v):
@@ -59,9 +60,14 @@ class PPL(metric_base.MetricBase):
         self.sampling = sampling
         self.minibatch_per_gpu, self.perceptual_network = minibatch_per_gpu, perceptual_network
 
-    def _interpolated_dlatents(self, Gs_clone):
-        """[2N, layers, C] dlatents at t and t + epsilon for N random paths, interleaved."""
+    def aux_networks(self):
+        return [(self.perceptual_network, "The PPL perceptual network", None)]
+
+    def _interpolated_dlatents(self, Gs_clone, labels):
+        """[2N, layers, C] dlatents at t and t + epsilon for N random paths, interleaved; both ends of a path share a label."""
         ends = tf.random.normal([2 * self.minibatch_per_gpu] + Gs_clone.input_shape[1:])  # path endpoints: rows (0,1), (2,3), ...
+        if labels is not None:
+            labels = tf.reshape(tf.tile(labels[:, np.newaxis], [1, 2, 1]), [2 * self.minibatch_per_gpu, -1])
         t_max = 1.0 if self.sampling == "full" else 0.0
         t = tf.random.uniform([self.minibatch_per_gpu], 0.0, t_max)
         mapping = Gs_clone.components.mapping
@@ -70,20 +76,21 @@ class PPL(metric_base.MetricBase):
             return tf.reshape(tf.stack([at_t, at_t_eps], axis=1), tf.shape(like))
 
         if self.space == "w":
-            w = mapping.get_output_for(ends, None, is_validation=True)
+            w = mapping.get_output_for(ends, labels, is_validation=True)
             w_from, w_to, tw = w[0::2], w[1::2], t[:, np.newaxis, np.newaxis]
             return interleave(tflib.lerp(w_from, w_to, tw), tflib.lerp(w_from, w_to, tw + self.epsilon), w)
         z_from, z_to, tz = ends[0::2], ends[1::2], t[:, np.newaxis]
         z = interleave(slerp(z_from, z_to, tz), slerp(z_from, z_to, tz + self.epsilon), ends)
-        return mapping.get_output_for(z, None, is_validation=True)
+        return mapping.get_output_for(z, labels, is_validation=True)
 
     def _evaluate(self, Gs, num_gpus):
-        lpips = metric_base.load_aux_network(self.perceptual_network, "The PPL perceptual network (vgg16_zhang_perceptual.pkl)")
+        lpips = metric_base.load_aux_network(self.perceptual_network, "The PPL perceptual network", self.trust_pickles)
+        labels = self._label_feeder(Gs)
 
         def scaled_distances(_gpu):
             generator = Gs.clone()
             synthesis = generator.components.synthesis
-            dlatents = self._interpolated_dlatents(generator)
+            dlatents = self._interpolated_dlatents(generator, labels.placeholder(self.minibatch_per_gpu))
             redraw_noise = [var.initializer for name, var in synthesis.vars.items() if name.startswith("noise")]
             with tf.control_dependencies(redraw_noise):  # fresh noise once per run, shared by the minibatch
                 images = synthesis.get_output_for(dlatents, is_validation=True, randomize_noise=False)
@@ -91,5 +98,5 @@ class PPL(metric_base.MetricBase):
             return lpips.get_output_for(images[0::2], images[1::2]) * (1 / self.epsilon ** 2)
         distance_expr = metric_base.per_gpu(num_gpus, scaled_distances)
 
-        batches = metric_base.collect(self.name, distance_expr, self.num_samples, self.minibatch_per_gpu * num_gpus)
+        batches = metric_base.collect(self.name, distance_expr, self.num_samples, self.minibatch_per_gpu * num_gpus, feed=labels.feed)
         self._report_result(np.mean(filter_distances(np.concatenate(batches))))

@@ -110,3 +110,97 @@ def test_synthetic_dataset(session):
     x, y = dset.get_minibatch_np(3, lod=1)
     assert x.shape == (3, 1, 8, 8) and x.dtype == np.uint8 and y.shape == (3, 2)
     assert dset.get_random_labels_np(4).shape == (4, 2)
+
+
+# ----------------------------------------------------------------------------
+# Hostile datasets: each test damages a dataset it wrote itself.
+
+def level_file(path, res):
+    return glob.glob(str(path / ("*-r%02d.tfrecords" % res)))[0]
+
+
+def records_of(path):
+    return list(tf.io.tf_record_iterator(path, tf.io.TFRecordOptions(compression_type=dataset.compression_type(path))))
+
+
+def test_unreadable_directory_and_files_say_so(session, tmp_path, monkeypatch, images):
+    """We run as root, where permission bits do not stop reads: the OS refusal is simulated at os.listdir / open."""
+    write_dataset(tmp_path / "ds", images)
+    real_listdir, real_open = os.listdir, open
+
+    def listdir(path):
+        if os.path.samefile(path, tmp_path / "ds"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_listdir(path)
+    monkeypatch.setattr(dataset.os, "listdir", listdir)
+    with pytest.raises(dataset.DatasetError, match="Cannot read dataset directory .*Permission denied"):
+        dataset.TFRecordDataset(str(tmp_path / "ds"))
+    monkeypatch.setattr(dataset.os, "listdir", real_listdir)
+
+    def guarded_open(path, *args, **kwargs):
+        if str(path).endswith("-r03.tfrecords"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(dataset, "open", guarded_open, raising=False)
+    with pytest.raises(dataset.DatasetError, match=r"Cannot read '.*-r03\.tfrecords': Permission denied"):
+        dataset.TFRecordDataset(str(tmp_path / "ds"))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_level_cut_at_a_record_boundary_is_refused(session, tmp_path, images, compress):
+    write_dataset(tmp_path / "ds", images, compress=compress)
+    path = level_file(tmp_path / "ds", 3)
+    kept = records_of(path)[:5]
+    with tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression_type="GZIP" if compress else "")) as writer:
+        for record in kept:
+            writer.write(record)
+    expected = r"r03.tfrecords' holds 5 records but .*-r0[24].tfrecords' holds 10" if not compress else "r03.tfrecords' does not hold 10 records"
+    with pytest.raises(dataset.DatasetError, match=expected):
+        dataset.TFRecordDataset(str(tmp_path / "ds"))
+
+
+def test_level_cut_inside_a_record_is_refused(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images)
+    path = level_file(tmp_path / "ds", 4)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) * 55 // 100)  # 5.5 records
+    with pytest.raises(dataset.DatasetError, match=r"-r04.tfrecords' is truncated: record 5 needs"):
+        dataset.TFRecordDataset(str(tmp_path / "ds"))
+
+
+def test_count_records_walks_headers_of_unequal_records(tmp_path):
+    path = str(tmp_path / "x.tfrecords")
+    with tf.io.TFRecordWriter(path) as writer:
+        for size in [3, 30, 300]:
+            writer.write(b"x" * size)
+    assert dataset.count_records(path) == 3 and dataset.check_record_counts([path]) == 3
+
+
+def test_label_rows_must_match_images(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images, np.zeros([10, 2], np.float32))
+    label_file = glob.glob(str(tmp_path / "ds" / "*.labels"))[0]
+    np.save(open(label_file, "wb"), np.zeros([9, 2], np.float32))
+    with pytest.raises(dataset.DatasetError, match="has 9 rows for 10 images"):
+        dataset.TFRecordDataset(str(tmp_path / "ds"), max_label_size="full")
+    assert dataset.TFRecordDataset(str(tmp_path / "ds")).label_size == 0  # labels unused: not checked
+
+
+def test_corrupt_record_names_file_and_record(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images)
+    path = level_file(tmp_path / "ds", 4)
+    data = bytearray(open(path, "rb").read())
+    record_bytes = len(data) // 10
+    data[3 * record_bytes + 100] ^= 0xFF  # inside record 3's payload: its CRC no longer matches
+    open(path, "wb").write(bytes(data))
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0, repeat=False)
+    with pytest.raises(dataset.DatasetError, match=r"-r04.tfrecords': corrupt data in record 3 "):
+        dset.get_minibatch_np(10)
+    # Graph consumers (the training loop) translate the DataLossError themselves.
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0, repeat=False)
+    images_tf, _labels_tf = dset.get_minibatch_tf()
+    dset.configure(10)
+    with pytest.raises(tf.errors.DataLossError) as caught:
+        session.run(images_tf)
+    err = dset.read_error(caught.value)
+    assert isinstance(err, dataset.DatasetError) and isinstance(err, dataset.dnnlib.util.UserError)
+    assert "-r04.tfrecords" in str(err) and "record 3" in str(err)

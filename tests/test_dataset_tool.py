@@ -5,6 +5,7 @@ import gzip
 import io
 import os
 import pickle
+import re
 
 import numpy as np
 import PIL.Image
@@ -308,7 +309,7 @@ def test_missing_inputs_and_modules(tmp_path, monkeypatch, capsys):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", no_optional)
-    assert run_tool("create_lsun", tmp_path / "ds", tmp_path) == 1
+    assert run_tool("create_lsun", tmp_path / "ds", tmp_path / "lmdb") == 1
     assert "pip install -e .[lsun]" in capsys.readouterr().out
     (tmp_path / "x.h5").write_bytes(b"")
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "x.h5") == 1
@@ -323,3 +324,332 @@ def test_command_line_help_and_errors(tmp_path):
     result = run_python(["dataset_tool.py", "create_from_images", str(tmp_path / "ds"), str(tmp_path / "missing")])
     assert result.returncode == 1 and result.stdout.strip().splitlines()[-1].startswith("Error: Image directory not found")
     assert "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------------------
+# Hostile inputs: each test crafts its own and expects one "Error: ..." line, exit 1, nothing half-written.
+
+def error_line(capsys):
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def temp_dirs(folder):
+    return [name for name in os.listdir(folder) if ".tmp-" in name]
+
+
+@pytest.mark.parametrize("layout", ["same", "relative_dotdot", "symlink", "target_inside", "source_inside"])
+def test_overlapping_source_and_target_are_refused(tmp_path, monkeypatch, capsys, layout):
+    images = tmp_path / "imgs"
+    make_images(str(images), count=2)
+    before = sorted(os.listdir(images))
+    monkeypatch.chdir(tmp_path)
+    target = {"same": images, "relative_dotdot": os.path.join("imgs", "..", "imgs"), "symlink": tmp_path / "link",
+              "target_inside": images / "ds", "source_inside": tmp_path}[layout]
+    if layout == "symlink":
+        os.symlink(images, tmp_path / "link")
+    assert run_tool("create_from_images", target, "imgs", "--overwrite") == 1
+    assert "overlap" in error_line(capsys)
+    assert sorted(os.listdir(images)) == before  # the user's images are untouched
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink", "foreign_file", "subdir"])
+def test_overwrite_replaces_only_a_dataset(tmp_path, capsys, kind):
+    make_images(str(tmp_path / "imgs"), count=2)
+    target = tmp_path / "target"
+    if kind == "file":
+        target.write_text("precious")
+    elif kind == "symlink":
+        os.makedirs(tmp_path / "elsewhere")
+        os.symlink(tmp_path / "elsewhere", target)
+    else:
+        assert run_tool("create_from_images", target, tmp_path / "imgs") == 0
+        if kind == "foreign_file":
+            (target / "notes.txt").write_text("precious")
+        else:
+            os.makedirs(target / "sub")
+    capsys.readouterr()
+    assert run_tool("create_from_images", target, tmp_path / "imgs", "--overwrite") == 1
+    message = {"file": "not a directory", "symlink": "symbolic link", "foreign_file": "holds 'notes.txt'", "subdir": "holds 'sub'"}[kind]
+    assert message in error_line(capsys)
+    assert os.path.lexists(target) and temp_dirs(tmp_path) == []
+    if kind == "file":
+        assert target.read_text() == "precious"
+
+
+def test_overwrite_accepts_an_empty_directory(tmp_path):
+    make_images(str(tmp_path / "imgs"), count=2)
+    os.makedirs(tmp_path / "ds")
+    assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs", "--overwrite") == 0
+    assert read_level(str(tmp_path / "ds"), 4).shape[0] == 2
+
+
+def test_stale_temp_dirs_of_dead_runs_are_removed(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    make_images(str(tmp_path / "imgs"), count=2)
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        def craft(pid, marker=True):
+            path = tmp_path / (".ds.tmp-%d-0badc0de" % pid)
+            os.makedirs(path)
+            (path / "ds-r04.tfrecords").write_bytes(b"x" * 1000)
+            if marker:
+                (path / dataset_tool._OWNER_FILE).write_text("%s %d\n" % (socket.gethostname(), pid))
+            return path.name
+        dead, live, foreign = craft(finished.pid), craft(sleeper.pid), craft(finished.pid + 1000000, marker=False)
+        assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 0
+        assert sorted(temp_dirs(tmp_path)) == sorted([live, foreign])  # only the dead run's directory (ours) went
+        assert dead not in temp_dirs(tmp_path)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.slow
+def test_debris_of_a_killed_run_is_removed_by_the_next(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    make_images(str(tmp_path / "imgs"), count=2)
+    script = ("import sys, time, numpy as np, dataset_tool\n"
+              "tfr = dataset_tool.TFRecordExporter(sys.argv[1], 10, print_progress=False)\n"
+              "tfr.add_image(np.zeros([3, 16, 16], np.uint8))\n"
+              "print('ready', flush=True)\n"
+              "time.sleep(60)\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), TF_CPP_MIN_LOG_LEVEL="3")
+    victim = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "ds")], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert victim.stdout.readline().strip() == "ready"
+        assert len(temp_dirs(tmp_path)) == 1
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 0
+    assert temp_dirs(tmp_path) == [] and read_level(str(tmp_path / "ds"), 4).shape[0] == 2
+
+
+class FailingWriter:
+    """Stands in for tf.io.TFRecordWriter on a full disk: the third write fails, and so does close()."""
+    writes, error = 0, None
+
+    def __init__(self, path, compress):
+        pass
+
+    def write(self, record):
+        FailingWriter.writes += 1
+        if FailingWriter.writes == 3:
+            raise FailingWriter.error
+
+    def close(self):
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("error", ["oserror", "tf_error"])
+def test_disk_full_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, error):
+    make_images(str(tmp_path / "imgs"), count=4)
+    FailingWriter.writes = 0
+    FailingWriter.error = OSError(28, "No space left on device") if error == "oserror" else \
+        tf.errors.ResourceExhaustedError(None, None, "%s; No space left on device" % (tmp_path / ".ds.tmp-1-2" / "ds-r04.tfrecords"))
+    monkeypatch.setattr(dataset_tool, "_open_record_writer", FailingWriter)
+    assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 1
+    assert error_line(capsys) == "Error: Cannot write dataset '%s': No space left on device." % (tmp_path / "ds")
+    assert not os.path.exists(tmp_path / "ds") and temp_dirs(tmp_path) == []
+
+
+def test_failed_labels_write_leaves_nothing(tmp_path, monkeypatch, capsys):
+    write_mnist(str(tmp_path / "mnist"), n=4)
+    monkeypatch.setattr(dataset_tool.np, "save", lambda *args: (_ for _ in ()).throw(OSError(5, "Input/output error")))
+    assert run_tool("create_mnist", tmp_path / "ds", tmp_path / "mnist") == 1
+    assert "Cannot write dataset" in error_line(capsys)
+    assert not os.path.exists(tmp_path / "ds") and temp_dirs(tmp_path) == []
+
+
+def write_png_16bit(path, values):
+    """A 16-bit PNG written byte by byte: values uint16 [H, W] (grayscale) or [H, W, 3] (RGB)."""
+    import struct
+    import zlib
+    height, width = values.shape[:2]
+    color_type = 0 if values.ndim == 2 else 2
+    rows = b"".join(b"\x00" + values[y].astype(">u2").tobytes() for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_16bit_pngs_are_scaled_to_8_bits(tmp_path):
+    rnd = np.random.RandomState(7)
+    gray = rnd.randint(0, 65536, size=[8, 8]).astype(np.uint16)
+    gray[0, :4] = [0, 65535, 128, 129]
+    rgb = rnd.randint(0, 65536, size=[8, 8, 3]).astype(np.uint16)
+    os.makedirs(tmp_path / "gray")
+    write_png_16bit(tmp_path / "gray" / "a.png", gray)
+    assert run_tool("create_from_images", tmp_path / "ds_gray", tmp_path / "gray") == 0
+    stored = read_level(str(tmp_path / "ds_gray"), 3)[0, 0]
+    np.testing.assert_array_equal(stored, np.floor(gray / 257.0 + 0.5).astype(np.uint8))
+    assert list(stored[0, :4]) == [0, 255, 0, 1] and stored.mean() < 200  # not the clipped, nearly white image
+
+    os.makedirs(tmp_path / "rgb")
+    write_png_16bit(tmp_path / "rgb" / "a.png", rgb)
+    write_png_16bit(tmp_path / "rgb" / "b.png", gray)  # grayscale 16-bit in an RGB dataset: replicated
+    assert run_tool("create_from_images", tmp_path / "ds_rgb", tmp_path / "rgb", "--shuffle", 0) == 0
+    stored = read_level(str(tmp_path / "ds_rgb"), 3)
+    assert np.abs(stored[0].astype(int) - np.rint(rgb.transpose(2, 0, 1) / 257.0)).max() <= 1  # Pillow keeps the high byte
+    np.testing.assert_array_equal(stored[1], np.repeat(np.floor(gray / 257.0 + 0.5).astype(np.uint8)[np.newaxis], 3, axis=0))
+
+
+@pytest.mark.parametrize("mode", ["I", "F"])
+def test_images_without_an_8bit_scale_are_refused(tmp_path, capsys, mode):
+    os.makedirs(tmp_path / "imgs")
+    PIL.Image.fromarray(np.full([8, 8], 70000, np.int32 if mode == "I" else np.float32), mode).save(tmp_path / "imgs" / "a.tif")
+    PIL.Image.new("L", (8, 8)).save(tmp_path / "imgs" / "b.png")
+    dataset_tool.IMAGE_EXTENSIONS, saved = dataset_tool.IMAGE_EXTENSIONS + (".tif",), dataset_tool.IMAGE_EXTENSIONS
+    try:
+        assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 1
+    finally:
+        dataset_tool.IMAGE_EXTENSIONS = saved
+    line = error_line(capsys)
+    assert "a.tif" in line and "(PIL mode %s)" % mode in line and not os.path.exists(tmp_path / "ds")
+
+
+@pytest.mark.parametrize("damage,message", [
+    ("truncated_gzip", "truncated or corrupt gzip file"),
+    ("not_gzip", "truncated or corrupt gzip file"),
+    ("short_data", "is truncated or malformed"),
+    ("wrong_magic", "is not an MNIST idx file"),
+])
+def test_corrupt_mnist_is_one_line(tmp_path, capsys, damage, message):
+    write_mnist(str(tmp_path / "mnist"))
+    path = tmp_path / "mnist" / "train-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    if damage == "truncated_gzip":
+        path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    elif damage == "not_gzip":
+        path.write_bytes(b"<html>404 Not Found</html>")
+    elif damage == "short_data":
+        path.write_bytes(gzip.compress(raw[:-100]))
+    else:
+        path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + raw[4:]))
+    assert run_tool("create_mnist", tmp_path / "ds", tmp_path / "mnist") == 1
+    line = error_line(capsys)
+    assert message in line and "train-images-idx3-ubyte.gz" in line
+    assert not os.path.exists(tmp_path / "ds") and temp_dirs(tmp_path) == []
+
+
+@pytest.mark.parametrize("damage,message", [
+    ("truncated", "Cannot read"),
+    ("missing_key", "does not hold 3x32x32 images and labels as 'data' and 'fine_labels'"),
+    ("odd_size", "does not hold 3x32x32 images"),
+])
+def test_corrupt_cifar_pickle_is_one_line(tmp_path, capsys, damage, message):
+    os.makedirs(tmp_path / "c100")
+    content = {"data": np.zeros([2, 3072], np.uint8), "fine_labels": [1, 2]}
+    if damage == "missing_key":
+        del content["fine_labels"]
+    elif damage == "odd_size":
+        content["data"] = np.zeros([2, 3000], np.uint8)
+    data = pickle.dumps(content)
+    (tmp_path / "c100" / "train").write_bytes(data[:len(data) // 2] if damage == "truncated" else data)
+    assert run_tool("create_cifar100", tmp_path / "ds", tmp_path / "c100") == 1
+    line = error_line(capsys)
+    assert message in line and "train" in line
+
+
+def test_svhn_in_hwc_layout_is_one_line(tmp_path, capsys):
+    os.makedirs(tmp_path / "svhn")
+    for part in range(1, 4):
+        with open(tmp_path / "svhn" / ("train_%d.pkl" % part), "wb") as f:
+            pickle.dump((np.zeros([2, 32, 32, 3], np.uint8), np.zeros([2], np.uint8)), f)
+    assert run_tool("create_svhn", tmp_path / "ds", tmp_path / "svhn") == 1
+    assert "expected 3x32x32 images" in error_line(capsys)
+
+
+def test_corrupt_hdf5_and_labels_are_one_line(tmp_path, capsys):
+    h5py = pytest.importorskip("h5py")
+    (tmp_path / "junk.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "junk.h5") == 1
+    assert "Cannot open HDF5 archive" in error_line(capsys)
+    with h5py.File(tmp_path / "arch.h5", "w") as f:
+        f["data8x8"] = np.zeros([2, 3, 8, 8], np.uint8)
+    (tmp_path / "arch-labels.npy").write_bytes(b"\x93NUMPY garbage")
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "arch.h5") == 1
+    assert "Cannot read label file" in error_line(capsys)
+    with h5py.File(tmp_path / "wide.h5", "w") as f:
+        f["data8x8"] = np.zeros([2, 3, 8, 8], np.uint16)
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "wide.h5") == 1
+    assert "expected uint8" in error_line(capsys)
+    with h5py.File(tmp_path / "chunks.h5", "w") as f:  # compressed chunks, then damage near the end of the file
+        f.create_dataset("data8x8", data=np.random.RandomState(0).randint(0, 256, size=[64, 3, 8, 8]).astype(np.uint8),
+                         chunks=(1, 3, 8, 8), compression="gzip")
+    data = bytearray((tmp_path / "chunks.h5").read_bytes())
+    data[-3000:-1000] = bytes(b ^ 0x5A for b in data[-3000:-1000])
+    (tmp_path / "chunks.h5").write_bytes(bytes(data))
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "chunks.h5") == 1
+    assert re.search(r"Cannot read image \d+ of '.*chunks.h5'", error_line(capsys))
+    assert not os.path.exists(tmp_path / "ds") and temp_dirs(tmp_path) == []
+
+
+def test_corrupt_lmdb_is_one_line(tmp_path, capsys):
+    pytest.importorskip("lmdb")
+    os.makedirs(tmp_path / "lmdb")
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"\x00" * 5000)
+    assert run_tool("create_lsun", tmp_path / "ds", tmp_path / "lmdb") == 1
+    assert "LMDB database" in error_line(capsys)
+
+
+def test_permission_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    """We run as root, where permission bits do not stop us: the OS refusals are simulated with PermissionError."""
+    make_images(str(tmp_path / "imgs"), count=2)
+    write_mnist(str(tmp_path / "mnist"))
+    denied = PermissionError(13, "Permission denied")
+    real_listdir, real_open, real_makedirs, real_image_open = os.listdir, open, os.makedirs, PIL.Image.open
+
+    def refuse(real, forbidden):
+        def call(path, *args, **kwargs):
+            if str(path).startswith(str(forbidden)):
+                raise denied
+            return real(path, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(dataset_tool.os, "listdir", refuse(real_listdir, tmp_path / "imgs"))
+    assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 1
+    assert error_line(capsys) == "Error: Cannot read image directory '%s': Permission denied." % (tmp_path / "imgs")
+    monkeypatch.setattr(dataset_tool.os, "listdir", real_listdir)
+
+    monkeypatch.setattr(PIL.Image, "open", refuse(real_image_open, tmp_path / "imgs" / "img001"))
+    assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 1
+    assert error_line(capsys) == "Error: Cannot read image '%s': Permission denied." % (tmp_path / "imgs" / "img001.png")
+    monkeypatch.setattr(PIL.Image, "open", real_image_open)
+
+    monkeypatch.setattr(dataset_tool, "open", refuse(real_open, tmp_path / "mnist"), raising=False)
+    assert run_tool("create_mnist", tmp_path / "ds", tmp_path / "mnist") == 1
+    assert "Cannot read MNIST images" in error_line(capsys)
+    monkeypatch.delattr(dataset_tool, "open")
+
+    def makedirs(path, exist_ok=False):  # nothing may be created at or below tmp_path/locked
+        if str(path).startswith(str(tmp_path / "locked")) and not os.path.isdir(path):
+            raise denied
+        return real_makedirs(path, exist_ok=exist_ok)
+    monkeypatch.setattr(dataset_tool.os, "makedirs", makedirs)
+    assert run_tool("create_from_images", tmp_path / "locked" / "ds", tmp_path / "imgs") == 1
+    assert error_line(capsys) == "Error: Cannot create '%s': Permission denied." % (tmp_path / "locked")
+    real_makedirs(tmp_path / "locked")
+    assert run_tool("create_from_images", tmp_path / "locked" / "ds", tmp_path / "imgs") == 1
+    assert error_line(capsys) == "Error: Cannot write to '%s': Permission denied." % (tmp_path / "locked")
+    assert not os.path.exists(tmp_path / "ds") and os.listdir(tmp_path / "locked") == []
+
+
+def test_progress_in_a_log_is_a_few_plain_lines(tmp_path, capsys):
+    write_mnist(str(tmp_path / "mnist"), n=500)
+    assert run_tool("create_mnist", tmp_path / "ds", tmp_path / "mnist") == 0
+    out = capsys.readouterr().out  # captured: not a terminal
+    assert "\r" not in out
+    progress = [line for line in out.splitlines() if line.startswith("Images ")]
+    assert 5 <= len(progress) <= 11 and progress[-1].startswith("Images 500 / 500")
+    assert "ETA" not in out  # a job this short never shows an estimate

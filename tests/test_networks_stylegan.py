@@ -1,4 +1,4 @@
-"""StyleGAN networks against the original code's reference vectors (tests/data, see its README)."""
+"""StyleGAN networks against the original code's reference vectors (tests/data; its README gives the tolerance model)."""
 
 import json
 import os
@@ -12,12 +12,40 @@ import dnnlib.tflib as tflib
 from conftest import DATA_DIR
 
 CONFIGS = ["sgan32", "sgan32_cond_fused"]
-FLOAT_KEYS = ["Gs_default", "Gs_validation", "Gs_psi05_cut3", "mapping", "synthesis", "synthesis_fixed",
-              "D_score", "D_grad", "G_grad_latents"] + ["Gs_lod%s" % L for L in (0.0, 0.5, 1.0, 1.7)] + ["D_lod%s" % L for L in (0.0, 0.5, 1.0, 1.7)]
+
+# Gradients jump where a leaky ReLU's input crosses zero, so a unit that sits within float rounding of its kink can
+# take the other slope on another CPU (sgan32 D_grad: unit 1442 of D/4x4/Conv in sample 1, input 7.5e-7 of a 3.7 scale).
+# One such flip spoils at most 4.8% of D_grad entries (the unit's receptive field) but a whole sample's row of
+# G_grad_latents (25%); a wrong gradient formula spoils 43-100% of them. Measured numbers: tests/data/README.md.
+GRADIENT_TOLERANCE = {  # key -> (largest fraction of entries outside the elementwise tolerance, largest ||ours-ref|| / ||ref||)
+    "D_grad": (0.10, 0.02),          # one flip: 4.7% and 0.95%; two flips of near-kink units: <= 6.7% and 1.9%
+    "G_grad_latents": (0.50, 0.01),  # one flip: 25% and 0.32%, so two samples may flip; a 1% error in one op's gradient: 97%
+}
+PERTURBATIONS = {"D_grad": (1e-6, 1e-5), "G_grad_latents": (1e-6,)}  # input noise (absolute, Gaussian) the comparison must survive
+PERTURBATION_SEEDS = range(4)
+FLOAT_KEYS = ["Gs_default", "Gs_validation", "Gs_psi05_cut3", "mapping", "synthesis", "synthesis_fixed", "D_score"] + list(GRADIENT_TOLERANCE) + \
+             ["Gs_lod%s" % L for L in (0.0, 0.5, 1.0, 1.7)] + ["D_lod%s" % L for L in (0.0, 0.5, 1.0, 1.7)]
+
+
+def gradient_calls(G, D, ref):
+    """(images -> (D_score, D_grad)) and (latents -> G_grad_latents) as the reference README defines them."""
+    labels = tf.constant(ref["labels"])
+    x = tf.placeholder(tf.float32, ref["Gs_default"].shape)
+    scores = D.get_output_for(x, labels, is_training=True)
+    d_grad = tf.gradients(tf.reduce_sum(scores), [x])[0]
+    z = tf.placeholder(tf.float32, ref["latents"].shape)
+    images = G.get_output_for(z, labels, is_training=False, is_validation=True, randomize_noise=False)
+    g_grad = tf.gradients(tf.reduce_sum(images * images), [z])[0]
+    return (lambda value: tflib.run([scores, d_grad], {x: value})), (lambda value: tflib.run(g_grad, {z: value}))
+
+
+def perturbed(array, magnitude, seed):
+    return array + (magnitude * np.random.RandomState(seed).standard_normal(array.shape)).astype(array.dtype)
 
 
 def compute_reference_calls(G, D, Gs, ref):
-    """Repeat every call listed in the reference README with our networks."""
+    """Repeat every call listed in the reference README with our networks; out["perturbed"] holds the gradients
+    at inputs moved by PERTURBATIONS, keyed (key, magnitude, seed)."""
     lat, lab = ref["latents"], ref["labels"]
     out = {}
     out["Gs_default"] = Gs.run(lat, lab, randomize_noise=False)
@@ -28,12 +56,15 @@ def compute_reference_calls(G, D, Gs, ref):
     out["synthesis_fixed"] = Gs.components.synthesis.run(ref["mapping"], randomize_noise=False, structure="fixed")
     out["Gs_uint8"] = Gs.run(lat, lab, truncation_psi=0.7, randomize_noise=False,
                              output_transform=dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True))
-    x = tf.constant(ref["Gs_default"])
-    scores = D.get_output_for(x, tf.constant(lab), is_training=True)
-    out["D_score"], out["D_grad"] = tflib.run([scores, tf.gradients(tf.reduce_sum(scores), [x])[0]])
-    z = tf.constant(lat)
-    images = G.get_output_for(z, tf.constant(lab), is_training=False, is_validation=True, randomize_noise=False)
-    out["G_grad_latents"] = tflib.run(tf.gradients(tf.reduce_sum(images * images), [z])[0])
+    d_call, g_call = gradient_calls(G, D, ref)
+    out["D_score"], out["D_grad"] = d_call(ref["Gs_default"])
+    out["G_grad_latents"] = g_call(lat)
+    out["perturbed"] = {}
+    for seed in PERTURBATION_SEEDS:
+        for magnitude in PERTURBATIONS["D_grad"]:
+            out["perturbed"]["D_grad", magnitude, seed] = d_call(perturbed(ref["Gs_default"], magnitude, seed))[1]
+        for magnitude in PERTURBATIONS["G_grad_latents"]:
+            out["perturbed"]["G_grad_latents", magnitude, seed] = g_call(perturbed(lat, magnitude, seed))
     for lod in (0.0, 0.5, 1.0, 1.7):
         Gs.set_var("lod", lod)
         Gs.components.synthesis.set_var("lod", lod)
@@ -53,16 +84,45 @@ def parity(request):
         yield compute_reference_calls(G, D, Gs, ref), ref
 
 
+def elementwise_tolerance(ref):
+    return 1e-4 * np.abs(ref).max() + 1e-5
+
+
 def assert_within_tolerance(ours, ref):
+    """Forward outputs are continuous in every input: strict elementwise bound."""
     assert ours.shape == ref.shape and ours.dtype == ref.dtype
     error = np.abs(ours - ref).max()
-    assert error <= 1e-4 * np.abs(ref).max() + 1e-5, "max error %g" % error
+    assert error <= elementwise_tolerance(ref), "max error %g" % error
+
+
+def assert_gradient_within_tolerance(ours, ref, key):
+    """Exact (elementwise bound) almost everywhere, and close in L2 overall: robust to a few leaky-ReLU kinks."""
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    max_outside, max_rel_l2 = GRADIENT_TOLERANCE[key]
+    outside = float(np.mean(np.abs(ours - ref) > elementwise_tolerance(ref)))
+    rel_l2 = float(np.linalg.norm(ours - ref) / np.linalg.norm(ref))
+    assert outside <= max_outside and rel_l2 <= max_rel_l2, "%s: %.2f%% of entries outside the elementwise tolerance (at most %g%%), " \
+        "relative L2 error %.3g (at most %g)" % (key, 100 * outside, 100 * max_outside, rel_l2, max_rel_l2)
 
 
 @pytest.mark.parametrize("key", FLOAT_KEYS)
 def test_matches_reference(parity, key):
     ours, ref = parity
-    assert_within_tolerance(ours[key], ref[key])
+    if key in GRADIENT_TOLERANCE:
+        assert_gradient_within_tolerance(ours[key], ref[key], key)
+    else:
+        assert_within_tolerance(ours[key], ref[key])
+
+
+@pytest.mark.parametrize("key", list(GRADIENT_TOLERANCE))
+def test_gradient_comparison_survives_input_noise(parity, key):
+    """Float-level input differences (1e-6, and 1e-5 for D) must not break the gradient comparison: it is not tuned to one CPU."""
+    ours, ref = parity
+    for magnitude in PERTURBATIONS[key]:
+        for seed in PERTURBATION_SEEDS:
+            grad = ours["perturbed"][key, magnitude, seed]
+            assert not np.array_equal(grad, ours[key])  # the noise reached the gradient
+            assert_gradient_within_tolerance(grad, ref[key], key)
 
 
 def test_uint8_matches_reference(parity):

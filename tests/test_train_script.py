@@ -1,11 +1,9 @@
 """train.py: the default block reproduces the original's config.txt exactly; command-line overrides and errors."""
 
 import importlib
-import io
-import pprint
 
 from conftest import run_python
-from dnnlib.submission.run_context import _NOT_SETTINGS
+from dnnlib.submission.run_context import settings_text
 
 ORIGINAL_DEFAULT_CONFIG_TXT = """{   'D': {'func_name': 'training.networks_stylegan.D_basic'},
     'D_loss': {'func_name': 'training.loss.D_logistic_simplegp', 'r1_gamma': 10.0},
@@ -29,10 +27,7 @@ ORIGINAL_DEFAULT_CONFIG_TXT = """{   'D': {'func_name': 'training.networks_style
 
 def test_default_block_gives_the_original_config_txt():
     train = importlib.import_module("train")
-    settings = {k: v for k, v in vars(train).items() if not k.startswith("_") and not isinstance(v, _NOT_SETTINGS)}
-    text = io.StringIO()
-    pprint.pprint(settings, stream=text, indent=4, width=200, compact=False)
-    assert text.getvalue() == ORIGINAL_DEFAULT_CONFIG_TXT
+    assert settings_text(train) == ORIGINAL_DEFAULT_CONFIG_TXT  # what train.py writes into the run dir
 
 
 def test_dry_run_with_overrides():

@@ -108,11 +108,12 @@ def one_sgd_step(num_gpus, data_path, weights):
         tflib.set_vars({D.vars[name]: value for name, value in weights.items()})
         Gs = G.clone("Gs")
         opt_args = dict(tf_optimizer="tf.train.GradientDescentOptimizer")
-        inputs, _G_opt, _D_opt, _G_op, D_op, _Gs_op = training_loop._build_training_graph(
-            G, D, Gs, training_set, num_gpus, 10.0, opt_args, opt_args,
-            dict(func_name="tests.toy_losses.G_fixed"), dict(func_name="tests.toy_losses.D_reals_only"), False, [-1, 1])
+        graph = training_loop.build_training_graph(
+            G=G, D=D, Gs=Gs, training_set=training_set, num_gpus=num_gpus, G_opt_args=opt_args, D_opt_args=opt_args,
+            G_loss_args=dict(func_name="tests.toy_losses.G_fixed"), D_loss_args=dict(func_name="tests.toy_losses.D_reals_only"))
         training_set.configure(8 // num_gpus, 0)
-        tflib.run(D_op, {inputs.lod_in: 0.0, inputs.lrate_in: 0.1, inputs.minibatch_in: 8})
+        inputs = graph.inputs
+        tflib.run(graph.D_train_op, {inputs.lod_in: 0.0, inputs.lrate_in: 0.1, inputs.minibatch_in: 8})
         return {name: tflib.run(var) for name, var in D.trainables.items()}
 
 

@@ -1,4 +1,4 @@
-"""training_schedule and process_reals against the formulas and reference tables of spec 30 section 3."""
+"""training_schedule and process_reals against the original's formulas and its FFHQ / ProGAN schedule tables."""
 
 import numpy as np
 import pytest

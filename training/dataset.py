@@ -2,11 +2,15 @@
 
 A dataset directory holds one .tfrecords file per resolution (4x4 up to the
 full size) and optionally a .labels file (NumPy, one row per image). Records
-may be GZIP-compressed; the reader detects that from the file contents.
+may be GZIP-compressed; the reader detects that from the file contents. On
+opening, every level must hold the same number of records and the labels as
+many rows; corrupt records met later raise DatasetError naming the file.
 """
 
-import glob
+import gzip
 import os
+import re
+import struct
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -18,7 +22,23 @@ _MAX_UNLABELED_IMAGES = 1 << 20  # without labels, images are zipped with this m
 
 
 class DatasetError(dnnlib.util.UserError):
-    """A dataset directory that cannot be used; the message says why."""
+    """A dataset directory that cannot be used, or a record that cannot be read; the message says why."""
+
+
+def _reason(err):
+    """The first line of an exception's message (an OSError's strerror), for one-line errors."""
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _list_dir(path):
+    """Sorted non-hidden entries of a directory (as glob '*' lists them), or DatasetError saying why not."""
+    try:
+        return sorted(name for name in os.listdir(path) if not name.startswith("."))
+    except OSError as err:
+        raise DatasetError("Cannot read dataset directory '%s': %s." % (path, _reason(err)))
 
 
 def parse_tfrecord_tf(record):
@@ -37,8 +57,11 @@ def parse_tfrecord_np(record):
 
 def compression_type(tfr_file):
     """'GZIP' for gzip-compressed record files (magic bytes 1f 8b), else '' (the original's format)."""
-    with open(tfr_file, "rb") as f:
-        magic = f.read(2)
+    try:
+        with open(tfr_file, "rb") as f:
+            magic = f.read(2)
+    except OSError as err:
+        raise DatasetError("Cannot read '%s': %s." % (tfr_file, _reason(err)))
     return "GZIP" if magic == b"\x1f\x8b" else ""
 
 
@@ -48,8 +71,107 @@ def read_first_record(tfr_file):
         for record in tf.io.tf_record_iterator(tfr_file, options):
             return parse_tfrecord_np(record)
     except Exception as err:
-        raise DatasetError("Cannot read '%s': %s" % (tfr_file, str(err).splitlines()[0] if str(err) else type(err).__name__))
+        raise DatasetError("Cannot read '%s': %s" % (tfr_file, _reason(err)))
     raise DatasetError("'%s' holds no records." % tfr_file)
+
+# ----------------------------------------------------------------------------
+# Counting records from their headers. A record is framed as uint64 length,
+# masked CRC32C of the length, payload, masked CRC32C of the payload.
+
+_FRAMING_BYTES = 16
+
+
+def _record_starts(file, size, tfr_file):
+    """Byte offsets of the records of an open (decompressed) record stream; reads only the headers."""
+    starts, offset = [], 0
+    while offset < size:
+        file.seek(offset)
+        header = file.read(8)
+        if len(header) < 8:
+            raise DatasetError("'%s' is truncated: record %d is cut off after %d bytes." % (tfr_file, len(starts), len(header)))
+        end = offset + struct.unpack("<Q", header)[0] + _FRAMING_BYTES
+        if end > size:
+            raise DatasetError("'%s' is truncated: record %d needs %d bytes, the file ends after %d." % (tfr_file, len(starts), end - offset, size - offset))
+        starts.append(offset)
+        offset = end
+    return starts
+
+
+def _open_records(tfr_file):
+    """(binary file of the decompressed record stream, its size) for plain or GZIP record files."""
+    if compression_type(tfr_file) == "GZIP":
+        try:
+            with gzip.open(tfr_file, "rb") as f:
+                size = f.seek(0, os.SEEK_END)  # decompresses the whole file: used for small files only
+        except (OSError, EOFError) as err:
+            raise DatasetError("Cannot read '%s': %s." % (tfr_file, _reason(err)))
+        return gzip.open(tfr_file, "rb"), size
+    return open(tfr_file, "rb"), os.path.getsize(tfr_file)
+
+
+def count_records(tfr_file):
+    """Exact number of records in a record file, reading only record headers (GZIP files are decompressed)."""
+    file, size = _open_records(tfr_file)
+    with file:
+        try:
+            return len(_record_starts(file, size, tfr_file))
+        except (OSError, EOFError) as err:
+            raise DatasetError("Cannot read '%s': %s." % (tfr_file, _reason(err)))
+
+
+def _quick_count(tfr_file):
+    """Record count of a plain record file from its size, as every record of a level has the same size.
+
+    None when that does not hold or cannot be seen cheaply (GZIP); the caller then counts exactly.
+    """
+    if compression_type(tfr_file) == "GZIP":
+        return None
+    with open(tfr_file, "rb") as f:
+        header = f.read(8)
+    size = os.path.getsize(tfr_file)
+    if len(header) < 8:
+        return None
+    record_bytes = struct.unpack("<Q", header)[0] + _FRAMING_BYTES
+    return size // record_bytes if size % record_bytes == 0 else None
+
+
+def _gzip_size_matches(tfr_file, num_records):
+    """Whether a GZIP record file's trailer (uncompressed size mod 2**32) fits num_records records like its first."""
+    try:
+        with gzip.open(tfr_file, "rb") as f:
+            record_bytes = struct.unpack("<Q", f.read(8))[0] + _FRAMING_BYTES
+        with open(tfr_file, "rb") as f:
+            f.seek(-4, os.SEEK_END)
+            stream_size = struct.unpack("<I", f.read(4))[0]
+    except (OSError, EOFError, struct.error):
+        return False
+    return stream_size == (num_records * record_bytes) & 0xFFFFFFFF
+
+
+def check_record_counts(paths):
+    """Number of images, after checking that every level file holds the same number of records.
+
+    Cheap: plain files are counted from their size (headers are walked only where the size does not
+    divide evenly); GZIP files are checked through the size field of their gzip trailer, against the
+    plain files or, when all are GZIP, against the smallest file counted exactly.
+    """
+    gzipped = [path for path in paths if compression_type(path) == "GZIP"]
+    plain = [path for path in paths if path not in gzipped]
+    counted = plain or [min(paths, key=os.path.getsize)]
+    counts = {path: _quick_count(path) if path in plain else None for path in counted}
+    counts = {path: count_records(path) if count is None else count for path, count in counts.items()}
+    values = list(counts.values())
+    expected = max(set(values), key=lambda value: (values.count(value), value))
+    reference = next(path for path in counted if counts[path] == expected)
+    for path in counted:
+        if counts[path] != expected and count_records(path) != expected:  # the size-based count assumes equal record sizes
+            raise DatasetError("'%s' holds %d records but '%s' holds %d: the dataset is incomplete; create it again with dataset_tool.py."
+                               % (path, count_records(path), reference, expected))
+    for path in gzipped:
+        if path not in counts and not _gzip_size_matches(path, expected):
+            raise DatasetError("'%s' does not hold %d records like '%s': it is truncated or corrupt; create the dataset again with dataset_tool.py."
+                               % (path, expected, reference))
+    return expected
 
 
 def _items_in(megabytes, item_bytes):
@@ -78,6 +200,8 @@ class TFRecordDataset:
         self._numpy_batch = None
 
         levels = self._find_levels(resolution)
+        self.num_images = check_record_counts([path for path, _shape, _lod in levels])
+        self._level_files = {lod: path for path, _shape, lod in levels}
         self._labels = self._read_labels(max_label_size)
         self.label_size = int(self._labels.shape[1])
         self.label_dtype = self._labels.dtype.name
@@ -108,10 +232,11 @@ class TFRecordDataset:
         """[(file, shape, lod)] after checking that the files form a complete pyramid; sets the shape attributes."""
         if not os.path.exists(self.tfrecord_dir) or not os.path.isdir(self.tfrecord_dir):
             raise DatasetError("Dataset directory '%s' does not exist." % self.tfrecord_dir)
-        paths = sorted(glob.glob(os.path.join(self.tfrecord_dir, "*.tfrecords")))
+        names = _list_dir(self.tfrecord_dir)
+        paths = [os.path.join(self.tfrecord_dir, name) for name in names if name.endswith(".tfrecords")]
         if not paths:
             raise DatasetError("No .tfrecords files in '%s'; create the dataset with dataset_tool.py." % self.tfrecord_dir)
-        self._locate_label_file()
+        self._locate_label_file(names)
 
         shapes = [read_first_record(path).shape for path in paths]
         largest = max(shapes, key=lambda shape: int(np.prod(shape)))
@@ -132,9 +257,9 @@ class TFRecordDataset:
             raise DatasetError("'%s' lacks the %s resolution files needed for resolution %d." % (self.tfrecord_dir, sizes, self.resolution))
         return list(zip(paths, shapes, lods))
 
-    def _locate_label_file(self):
+    def _locate_label_file(self, names):
         if self.label_file is None:
-            found = sorted(glob.glob(os.path.join(self.tfrecord_dir, "*.labels")))
+            found = [os.path.join(self.tfrecord_dir, name) for name in names if name.endswith(".labels")]
             self.label_file = found[0] if found else None
         elif not os.path.isfile(self.label_file) and os.path.isfile(os.path.join(self.tfrecord_dir, self.label_file)):
             self.label_file = os.path.join(self.tfrecord_dir, self.label_file)
@@ -144,9 +269,15 @@ class TFRecordDataset:
             raise DatasetError("max_label_size must be 'full' or a number >= 0, not %r." % (max_label_size,))
         if self.label_file is None or max_label_size == 0:
             return np.zeros([_MAX_UNLABELED_IMAGES, 0], dtype=np.float32)
-        labels = np.load(self.label_file)
+        try:
+            labels = np.load(self.label_file)
+        except (OSError, ValueError, EOFError) as err:
+            raise DatasetError("Cannot read label file '%s': %s." % (self.label_file, _reason(err)))
         if labels.ndim != 2:
             raise DatasetError("Label file '%s' must hold a 2-D array, not shape %s." % (self.label_file, labels.shape))
+        if labels.shape[0] != self.num_images:
+            raise DatasetError("Label file '%s' has %d rows for %d images; create the dataset again with dataset_tool.py."
+                               % (self.label_file, labels.shape[0], self.num_images))
         return labels if max_label_size == "full" else labels[:, :max_label_size]
 
     def configure(self, minibatch_size,
@@ -167,7 +298,30 @@ class TFRecordDataset:
         self.configure(minibatch_size, lod)
         if self._numpy_batch is None:
             self._numpy_batch = self.get_minibatch_tf()
-        return tflib.run(self._numpy_batch)
+        try:
+            return tflib.run(self._numpy_batch)
+        except tf.errors.DataLossError as err:
+            raise self.read_error(err) from err
+
+    def read_error(self, err):
+        """DatasetError naming the file (and record, counted from 0) behind a tf.errors.DataLossError met while reading.
+
+        Graph code that consumes get_minibatch_tf() (the training loop) should catch DataLossError around
+        its session runs and `raise dataset.read_error(err) from err`.
+        """
+        path = self._level_files.get(self._lod, self.tfrecord_dir)
+        where = ""
+        offset = re.search(r"corrupted record at (\d+)", str(err))
+        if offset is not None and os.path.isfile(path) and compression_type(path) == "":
+            where = " at byte %s" % offset.group(1)
+            try:
+                with open(path, "rb") as file:
+                    starts = _record_starts(file, os.path.getsize(path), path)
+                index = np.searchsorted(starts, int(offset.group(1)), side="right") - 1
+                where = " in record %d (byte %s)" % (index, offset.group(1))
+            except (DatasetError, OSError, EOFError):
+                pass
+        return DatasetError("Cannot read '%s': corrupt data%s; create the dataset again with dataset_tool.py." % (path, where))
 
     def get_random_labels_tf(self, count):
         """Labels of random dataset rows (a [count, 0] tensor without labels)."""

@@ -6,7 +6,6 @@ import json
 import os
 import pickle
 import re
-import uuid
 
 import numpy as np
 import PIL.Image
@@ -35,14 +34,10 @@ def load_pkl(file_or_url, safe=True):
 
 def save_pkl(obj, filename):
     """Pickle atomically: a crash while writing never leaves a truncated file under `filename`."""
-    temp = "%s.tmp-%s" % (filename, uuid.uuid4().hex[:8])
-    try:
+    dnnlib.util.remove_stale_temp_files(os.path.dirname(filename) or ".")
+    with dnnlib.util.atomic_output(filename) as temp:
         with open(temp, "wb") as file:
             pickle.dump(obj, file, pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, filename)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 # ----------------------------------------------------------------------------
 # Images.
@@ -94,7 +89,9 @@ def save_image(image, filename, drange=[0, 1], quality=95):
 
 def save_image_grid(images, filename, drange=[0, 1], grid_size=None):
     grid = create_image_grid(images, grid_size)
-    convert_to_pil_image(grid, drange).save(filename)
+    with dnnlib.util.atomic_output(filename) as temp:
+        image_format = PIL.Image.registered_extensions().get(os.path.splitext(filename)[1].lower(), "PNG")
+        convert_to_pil_image(grid, drange).save(temp, format=image_format)
 
 
 def apply_mirror_augment(minibatch):
@@ -174,19 +171,61 @@ def progress_file_for(network_pkl):
     return os.path.splitext(network_pkl)[0] + ".json"
 
 
-def save_progress(network_pkl, cur_nimg, total_time):
-    with open(progress_file_for(network_pkl) + ".tmp", "w") as file:
-        json.dump({"cur_nimg": int(cur_nimg), "kimg": cur_nimg / 1000.0, "total_time": float(total_time)}, file)
-    os.replace(progress_file_for(network_pkl) + ".tmp", progress_file_for(network_pkl))
+def save_progress(network_pkl, cur_nimg, total_time, **run_options):
+    """The snapshot's json: training progress (for resuming) and the run options metrics need (dataset_args, mirror_augment)."""
+    state = {"cur_nimg": int(cur_nimg), "kimg": cur_nimg / 1000.0, "total_time": float(total_time)}
+    state.update(run_options)
+    with dnnlib.util.atomic_output(progress_file_for(network_pkl)) as temp:
+        with open(temp, "w") as file:
+            json.dump(state, file, default=json_fallback)
+
+
+def json_fallback(value):
+    """JSON for the few non-JSON settings (ranges, tuples inside EasyDicts, NumPy scalars)."""
+    if isinstance(value, (range, tuple, set)):
+        return list(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return repr(value)
+
+
+def _read_progress_file(network_pkl):
+    """The snapshot's json as a dict, or None when absent; a broken one is an error naming the file."""
+    path = progress_file_for(network_pkl)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as file:
+            state = json.load(file)
+        if not isinstance(state, dict) or not isinstance(state.get("cur_nimg"), int) or not isinstance(state.get("total_time"), (int, float)):
+            raise ValueError("no cur_nimg/total_time")
+    except (OSError, ValueError) as err:
+        raise dnnlib.util.UserError("Cannot read '%s' (%s). Delete it to resume from the kimg in the snapshot's name." % (path, err))
+    return state
+
+
+def is_time_snapshot(network_pkl):
+    """Whether a snapshot was written because time passed (not on the tick schedule); those are pruned."""
+    try:
+        state = _read_progress_file(network_pkl)
+    except dnnlib.util.UserError:
+        return False
+    return bool(state and state.get("time_snapshot"))
+
+
+def load_snapshot_options(network_pkl):
+    """dict(dataset_args=..., mirror_augment=...) the run trained with, from the snapshot's json; None for older runs."""
+    state = _read_progress_file(network_pkl)
+    if state is None or "dataset_args" not in state:
+        return None
+    return dict(dataset_args=state["dataset_args"], mirror_augment=bool(state.get("mirror_augment", False)))
 
 
 def load_progress(network_pkl):
     """(kimg, total seconds) of a snapshot: from its progress file, else from its name (network-snapshot-000140.pkl)."""
-    path = progress_file_for(network_pkl)
-    if os.path.isfile(path):
-        with open(path) as file:
-            state = json.load(file)
-        return state["cur_nimg"] / 1000.0, state["total_time"]
+    state = _read_progress_file(network_pkl)
+    if state is not None:
+        return state["cur_nimg"] / 1000.0, float(state["total_time"])
     match = re.search(r"-(\d+)\.pkl$", os.path.basename(network_pkl))
     return (float(match.group(1)) if match else 0.0), 0.0
 

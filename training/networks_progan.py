@@ -3,14 +3,14 @@
 The weight, conv, dense, bias, fused resampling and minibatch-stddev
 primitives are numerically identical to StyleGAN's and are shared with
 networks_stylegan; what differs (scopes, plain leaky ReLU, box pooling,
-no blur/styles/noise) lives here. Facts: spec/20-networks.md section 6.
+no blur/styles/noise) lives here.
 """
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
 from dnnlib.tflib.network import register_architecture
-from training.networks_stylegan import (_feature_maps, _lazy_select, _resolution_log2, _upscale2d, apply_bias,
+from training.networks_stylegan import (check_choice, feature_maps, lazy_select, resolution_log2_of, nearest_upscale2d, apply_bias,
                                         conv2d, conv2d_downscale2d, dense, discriminator_structure, minibatch_stddev_layer,
                                         to_nchw, to_nhwc, upscale2d_conv2d)
 
@@ -34,7 +34,7 @@ def upscale2d(x, factor=2):
     if factor == 1:
         return x
     with tf.variable_scope("Upscale2D"):
-        return _upscale2d(x, factor)
+        return nearest_upscale2d(x, factor)
 
 
 def downscale2d(x, factor=2):
@@ -54,7 +54,7 @@ def pixel_norm(x, epsilon=1e-8):
 def _structure(structure, is_template_graph):
     if structure is None:
         structure = "linear" if is_template_graph else "recursive"
-    assert structure in ["linear", "recursive"]
+    check_choice("structure", structure, ["linear", "recursive"])
     return structure
 
 # ----------------------------------------------------------------------------
@@ -82,8 +82,8 @@ def G_paper(
     is_template_graph   = False,
     **_kwargs):
     """The ProGAN generator: latents (+ labels) -> 4x4 dense -> conv blocks with pixel norm -> ToRGB."""
-    resolution_log2 = _resolution_log2(resolution)
-    nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
+    resolution_log2 = resolution_log2_of(resolution)
+    nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     structure = _structure(structure, is_template_graph)
     act = {True: leaky_relu, False: tf.nn.relu}[bool(use_leakyrelu)]
     if latent_size is None:
@@ -145,7 +145,7 @@ def G_paper(
                 cases.append((lod_in < lod, lambda: grow(y, res + 1, lod - 1)))
             if res > 2:
                 cases.append((lod_in > lod, lambda: upscale2d(_lerp(torgb(y, res), upscale2d(torgb(x, res - 1)), lod_in - lod), 2 ** lod)))
-            return _lazy_select(lambda: upscale2d(torgb(y, res), 2 ** lod), *cases)
+            return lazy_select(lambda: upscale2d(torgb(y, res), 2 ** lod), *cases)
         images_out = grow(combo_in, res=2, lod=resolution_log2 - 2)
 
     images_out = to_nchw(images_out)
@@ -173,8 +173,8 @@ def D_paper(
     is_template_graph   = False,
     **_kwargs):
     """The ProGAN discriminator: FromRGB, conv blocks down to 4x4, minibatch stddev, two dense layers."""
-    resolution_log2 = _resolution_log2(resolution)
-    nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
+    resolution_log2 = resolution_log2_of(resolution)
+    nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     structure = _structure(structure, is_template_graph)
     act = leaky_relu
 

@@ -3,7 +3,7 @@
 Public tensors are NCHW as in the original; inside, everything computes in
 NHWC (TensorFlow's CPU kernels refuse NCHW convolutions), converting once at
 each network's boundary. Variable names, shapes and initialisers are the
-original's, so official weights load 1:1. Facts: spec/20-networks.md.
+original's, so official weights load 1:1.
 """
 
 import numpy as np
@@ -11,14 +11,18 @@ import tensorflow.compat.v1 as tf
 
 import dnnlib
 import dnnlib.tflib as tflib
-from dnnlib.tflib.network import LAYOUT_SCOPES, register_architecture
+from dnnlib.tflib.network import register_architecture, register_layer_display
+
+# ----------------------------------------------------------------------------
+# Layout: NCHW outside, NHWC inside, converted once at each network boundary.
 
 NCHW_TO_NHWC = [0, 2, 3, 1]
 NHWC_TO_NCHW = [0, 3, 1, 2]
+LAYOUT_SCOPES = ("ToNHWC", "ToNCHW")  # name scopes of the boundary transposes: plumbing, not layers
 
 
 def to_nhwc(x):
-    """Layout conversion at a network's input boundary (a scope print_layers treats as plumbing)."""
+    """Layout conversion at a network's input boundary."""
     with tf.name_scope(LAYOUT_SCOPES[0]):
         return tf.transpose(x, NCHW_TO_NHWC)
 
@@ -27,6 +31,30 @@ def to_nchw(x):
     """Layout conversion at a network's output boundary."""
     with tf.name_scope(LAYOUT_SCOPES[1]):
         return tf.transpose(x, NHWC_TO_NCHW)
+
+
+def public_shape(tensor):
+    """The shape print_layers reports, as the original does: 4-D activations computed in NHWC are shown in NCHW."""
+    if tensor.shape.ndims == 4 and _computed_in_nhwc(tensor):
+        return tf.TensorShape([tensor.shape[i] for i in NHWC_TO_NCHW])
+    return tensor.shape
+
+
+def _computed_in_nhwc(tensor):
+    """Follow first inputs back to the nearest boundary transpose: to NHWC means NHWC; to NCHW or a source means NCHW."""
+    op = tensor.op
+    for _ in range(10000):
+        if op.type == "Transpose" and op.inputs[1].op.type == "Const":
+            perm = list(tf.make_ndarray(op.inputs[1].op.get_attr("value")))
+            if perm in (NCHW_TO_NHWC, NHWC_TO_NCHW):
+                return perm == NCHW_TO_NHWC
+        if not op.inputs:
+            return False
+        op = op.inputs[0].op
+    return False
+
+
+register_layer_display(hidden_scopes=LAYOUT_SCOPES, public_shape=public_shape)
 
 # ----------------------------------------------------------------------------
 # Resampling kernels (NHWC), without scopes or custom gradients.
@@ -60,7 +88,7 @@ def _blur2d(x, f=[1, 2, 1], normalize=True, flip=False, stride=1):
     return tf.cast(y, orig_dtype)
 
 
-def _upscale2d(x, factor=2, gain=1):
+def nearest_upscale2d(x, factor=2, gain=1):
     """Nearest-neighbour upsampling: each pixel becomes a factor x factor block."""
     _static_hwc(x)
     assert int(factor) == factor and factor > 0
@@ -113,19 +141,24 @@ def blur2d(x, f=[1, 2, 1], normalize=True):
             lambda ddx: _blur2d(ddx, f, normalize))(x)
 
 
+def blur_with(blur_filter):
+    """The blur a layer applies before downsampling / after upsampling: blur2d with blur_filter, or none."""
+    return (lambda x: blur2d(x, blur_filter)) if blur_filter else (lambda x: x)
+
+
 def upscale2d(x, factor=2):
     with tf.variable_scope("Upscale2D"):
         return _with_custom_grads(
-            lambda v: _upscale2d(v, factor),
+            lambda v: nearest_upscale2d(v, factor),
             lambda dy: _downscale2d(dy, factor, gain=factor ** 2),
-            lambda ddx: _upscale2d(ddx, factor))(x)
+            lambda ddx: nearest_upscale2d(ddx, factor))(x)
 
 
 def downscale2d(x, factor=2):
     with tf.variable_scope("Downscale2D"):
         return _with_custom_grads(
             lambda v: _downscale2d(v, factor),
-            lambda dy: _upscale2d(dy, factor, gain=1 / factor ** 2),
+            lambda dy: nearest_upscale2d(dy, factor, gain=1 / factor ** 2),
             lambda ddx: _downscale2d(ddx, factor))(x)
 
 # ----------------------------------------------------------------------------
@@ -201,7 +234,7 @@ def _transposed_conv_2x(x, w4):
 
 
 def _is_fused(fused_scale, resolution):
-    assert fused_scale in [True, False, "auto"]
+    check_choice("fused_scale", fused_scale, [True, False, "auto"])
     return resolution >= 128 if fused_scale == "auto" else fused_scale
 
 
@@ -307,22 +340,34 @@ def minibatch_stddev_layer(x,
 # Shared by the networks.
 
 
-def _feature_maps(fmap_base, fmap_decay, fmap_max):
+def feature_maps(fmap_base, fmap_decay, fmap_max):
     return lambda stage: min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
 
 
 def _activation(nonlinearity):
     """(function, gain) for 'relu' or 'lrelu'."""
+    check_choice("nonlinearity", nonlinearity, ["relu", "lrelu"])
     return {"relu": (tf.nn.relu, np.sqrt(2)), "lrelu": (leaky_relu, np.sqrt(2))}[nonlinearity]
 
 
-def _resolution_log2(resolution):
-    exponent = int(np.log2(resolution))
-    assert resolution >= 4 and 2 ** exponent == resolution, "resolution must be a power of two, at least 4"
-    return exponent
+MAX_RESOLUTION = 4096  # bounds what a (possibly hostile) pickle can make us build; the official networks stop at 1024
 
 
-def _lazy_select(default, *cases):
+def resolution_log2_of(resolution):
+    """log2 of a network resolution, which must be a power of two from 4 to MAX_RESOLUTION."""
+    valid = isinstance(resolution, (int, np.integer)) and 4 <= resolution <= MAX_RESOLUTION and resolution & (resolution - 1) == 0
+    if not valid:
+        raise ValueError("resolution must be a power of two from 4 to %d, not %r" % (MAX_RESOLUTION, resolution))
+    return int(resolution).bit_length() - 1
+
+
+def check_choice(name, value, choices):
+    """A clear error for a setting outside its choices (settings may come from a pickle or a config)."""
+    if value not in choices:
+        raise ValueError("%s must be one of %s, not %r" % (name, ", ".join(repr(c) for c in choices), value))
+
+
+def lazy_select(default, *cases):
     """Evaluate only the chosen branch: the first (condition, make) whose condition holds, else default()."""
     result = default
     for condition, make in reversed(cases):
@@ -362,11 +407,11 @@ def discriminator_structure(structure, images_in, lod_in, resolution_log2, fromr
     def grow(res, lod):
         def from_images():
             return fromrgb(downscale(images_in, 2 ** lod), res)
-        x = _lazy_select(from_images, *([(lod_in < lod, lambda: grow(res + 1, lod - 1))] if lod > 0 else []))
+        x = lazy_select(from_images, *([(lod_in < lod, lambda: grow(res + 1, lod - 1))] if lod > 0 else []))
         x = block(x, res)
         if res == 2:
             return x
-        return _lazy_select(lambda: x, (lod_in > lod, lambda: lerp(x, fromrgb(downscale(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
+        return lazy_select(lambda: x, (lod_in > lod, lambda: lerp(x, fromrgb(downscale(images_in, 2 ** (lod + 1)), res - 1), lod_in - lod)))
     return grow(res=2, lod=resolution_log2 - 2)
 
 # ----------------------------------------------------------------------------
@@ -521,8 +566,8 @@ def G_synthesis(
     force_clean_graph   = False,            # no random noise, linear structure (for a readable template graph)
     **_kwargs):
     """The synthesis network: a learned 4x4 constant grown to full resolution, styled per layer."""
-    resolution_log2 = _resolution_log2(resolution)
-    nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
+    resolution_log2 = resolution_log2_of(resolution)
+    nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     act, gain = _activation(nonlinearity)
     num_layers = resolution_log2 * 2 - 2
     num_styles = 1 if not use_styles else num_layers
@@ -532,10 +577,9 @@ def G_synthesis(
         randomize_noise = False
     if structure == "auto":
         structure = "linear" if force_clean_graph else "recursive"
-    assert structure in ["fixed", "linear", "recursive"]
+    check_choice("structure", structure, ["fixed", "linear", "recursive"])
 
-    def blur(x):
-        return blur2d(x, blur_filter) if blur_filter else x
+    blur = blur_with(blur_filter)
 
     dlatents_in.set_shape((None, num_styles, dlatent_size))
     styles = tf.cast(dlatents_in, dtype)
@@ -609,7 +653,7 @@ def G_synthesis(
     else:  # recursive: evaluate only the resolutions that lod_in needs
         def grow(x, res, lod):
             y = block(res, x)
-            return _lazy_select(
+            return lazy_select(
                 lambda: upscale2d(torgb(res, y), 2 ** lod),
                 *([(lod_in < lod, lambda: grow(y, res + 1, lod - 1))] if lod > 0 else []),
                 (lod_in > lod, lambda: upscale2d(tflib.lerp(torgb(res, y), upscale2d(torgb(res - 1, x)), lod_in - lod), 2 ** lod)))
@@ -644,15 +688,14 @@ def D_basic(
     is_template_graph   = False,
     **_kwargs):
     """The discriminator: FromRGB, conv blocks down to 4x4, minibatch stddev, two dense layers."""
-    resolution_log2 = _resolution_log2(resolution)
-    nf = _feature_maps(fmap_base, fmap_decay, fmap_max)
+    resolution_log2 = resolution_log2_of(resolution)
+    nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     act, gain = _activation(nonlinearity)
     if structure == "auto":
         structure = "linear" if is_template_graph else "recursive"
-    assert structure in ["fixed", "linear", "recursive"]
+    check_choice("structure", structure, ["fixed", "linear", "recursive"])
 
-    def blur(x):
-        return blur2d(x, blur_filter) if blur_filter else x
+    blur = blur_with(blur_filter)
 
     images_in.set_shape((None, num_channels, resolution, resolution))
     labels_in.set_shape((None, label_size))

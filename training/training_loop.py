@@ -7,6 +7,8 @@ metrics and TensorBoard summaries into the run dir.
 """
 
 import os
+import time
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -88,24 +90,56 @@ def training_schedule(
 # ----------------------------------------------------------------------------
 
 
-def _load_or_construct_networks(training_set, G_args, D_args, resume_pkl):
+def _load_or_construct_networks(training_set, G_args, D_args, resume_pkls):
+    """(G, D, Gs, pkl): from the newest loadable of resume_pkls (newest first), or freshly constructed (pkl None)."""
     with tf.device("/gpu:0"):
-        if resume_pkl is not None:
-            print('Loading networks from "%s"...' % resume_pkl)
-            G, D, Gs = misc.load_pkl(resume_pkl)
+        for index, pkl in enumerate(resume_pkls):
+            print('Loading networks from "%s"...' % pkl)
+            try:
+                networks = misc.load_pkl(pkl)
+            except dnnlib.util.UserError as err:
+                if index + 1 == len(resume_pkls):
+                    raise
+                print("Skipping it: %s" % err)
+                continue
+            G, D, Gs = _check_resumed(networks, training_set, pkl)
+            break
         else:
             print("Constructing networks...")
             shape = dict(num_channels=training_set.shape[0], resolution=training_set.shape[1], label_size=training_set.label_size)
             G = tflib.Network("G", **shape, **G_args)
             D = tflib.Network("D", **shape, **D_args)
-            Gs = G.clone("Gs")
+            Gs, pkl = G.clone("Gs"), None
     G.print_layers()
     D.print_layers()
+    return G, D, Gs, pkl
+
+
+def _check_resumed(networks, training_set, pkl):
+    """The (G, D, Gs) of a resume pickle, refused with one line when they cannot train on this dataset."""
+    if not (isinstance(networks, tuple) and len(networks) == 3 and all(isinstance(net, tflib.Network) for net in networks)):
+        raise dnnlib.util.UserError("Cannot resume from '%s': it holds no (G, D, Gs) networks." % pkl)
+    G, D, Gs = networks
+    want = dict(image_shape=list(training_set.shape), label_size=training_set.label_size)
+    have = dict(image_shape=G.output_shape[1:], label_size=G.input_shapes[1][1] if G.num_inputs > 1 else 0)
+    if want != have or D.input_shapes[0][1:] != want["image_shape"]:
+        raise dnnlib.util.UserError("Cannot resume from '%s': its networks take images %s with %d labels, the dataset has %s with %d labels."
+                                    % (pkl, have["image_shape"], have["label_size"], want["image_shape"], want["label_size"]))
     return G, D, Gs
 
 
-def _build_training_graph(G, D, Gs, training_set, num_gpus, G_smoothing_kimg, G_opt_args, D_opt_args, G_loss_args, D_loss_args,
-                          mirror_augment, drange_net):
+class TrainingGraph(NamedTuple):
+    """What build_training_graph returns: the schedule's inputs and the ops one training step runs."""
+    inputs: dnnlib.EasyDict     # placeholders lod_in, lrate_in, minibatch_in
+    G_opt: tflib.Optimizer
+    D_opt: tflib.Optimizer
+    G_train_op: tf.Operation
+    D_train_op: tf.Operation
+    Gs_update_op: tf.Operation
+
+
+def build_training_graph(*, G, D, Gs, training_set, num_gpus=1, G_smoothing_kimg=10.0, G_opt_args={}, D_opt_args={},
+                         G_loss_args={}, D_loss_args={}, mirror_augment=False, drange_net=[-1, 1]) -> TrainingGraph:
     """Per-GPU towers with their losses, the optimizers' training ops and the Gs moving-average op."""
     print("Building TensorFlow graph...")
     with tf.name_scope("Inputs"), tf.device("/cpu:0"):
@@ -135,7 +169,21 @@ def _build_training_graph(G, D, Gs, training_set, num_gpus, G_smoothing_kimg, G_
             D_opt.register_gradients(tf.reduce_mean(D_loss), D_tower.trainables)
     G_train_op, D_train_op = G_opt.apply_updates(), D_opt.apply_updates()
     Gs_update_op = Gs.setup_as_moving_average_of(src_net=G, beta=Gs_beta)  # non-trainables (lod, noise, dlatent_avg) copied
-    return inputs, G_opt, D_opt, G_train_op, D_train_op, Gs_update_op
+    return TrainingGraph(inputs, G_opt, D_opt, G_train_op, D_train_op, Gs_update_op)
+
+
+def _nonfinite_check(networks):
+    """An op giving the name of the first network with a NaN or infinite variable, or '' when all are finite."""
+    with tf.name_scope("FiniteCheck"), tf.device("/cpu:0"):
+        verdict = tf.constant("")
+        for net in reversed(networks):
+            finite = tf.reduce_all([tf.reduce_all(tf.is_finite(var)) for var in net.vars.values()])
+            verdict = tf.where(finite, verdict, tf.constant(net.name))
+        return verdict
+
+
+class TrainingDiverged(dnnlib.util.UserError):
+    """Weights became NaN or infinite; the last snapshot on disk is the last good one."""
 
 
 def _peak_gpu_memory_gb():
@@ -200,24 +248,27 @@ def training_loop(
     resume_run_id           = None,     # run id, run dir or pkl to continue from; None = from scratch
     resume_snapshot         = None,     # kimg of the snapshot (or a pkl); None = the latest
     resume_kimg             = 0.0,      # progress at resume; 0 = read it from the snapshot (ours)
-    resume_time             = 0.0):     # seconds trained before resume; 0 = read it from the snapshot (ours)
-    """Train G and D with progressive growing; see spec/30-training.md section 3."""
-    import train  # train.py's module-level settings go into config.txt, as in the original
-    ctx = dnnlib.RunContext(submit_config, config_module=train)
+    resume_time             = 0.0,      # seconds trained before resume; 0 = read it from the snapshot (ours)
+    snapshot_minutes        = 15.0,     # ours: also snapshot when this long has passed since the last one (0 = off) ...
+    keep_time_snapshots     = 3):       # ... keeping only the newest few of those extra snapshots
+    """Train G and D with progressive growing, writing grids, snapshots, metrics and summaries into the run dir."""
+    ctx = dnnlib.RunContext(submit_config)  # config.txt is written by the caller (train.py), with the run dir
     tflib.init_tf(tf_config)
     num_gpus = submit_config.num_gpus
     run_dir = submit_config.run_dir
+    run_options = dict(dataset_args=dict(dataset_args, shuffle_mb=0), mirror_augment=bool(mirror_augment))  # what metrics need
 
     training_set = dataset.load_dataset(verbose=True, data_dir=config.data_dir, **dataset_args)
-    resume_pkl = None
-    if resume_run_id is not None:
-        resume_pkl = misc.locate_network_pkl(resume_run_id, resume_snapshot)
+    resume_pkls = _resume_candidates(resume_run_id, resume_snapshot) if resume_run_id is not None else []
+    G, D, Gs, resume_pkl = _load_or_construct_networks(training_set, G_args, D_args, resume_pkls)
+    if resume_pkl is not None:
         if (resume_kimg, resume_time) == (0.0, 0.0):
             resume_kimg, resume_time = misc.load_progress(resume_pkl)
         print('Resuming from "%s" at %.1f kimg' % (resume_pkl, resume_kimg))
-    G, D, Gs = _load_or_construct_networks(training_set, G_args, D_args, resume_pkl)
-    inputs, G_opt, D_opt, G_train_op, D_train_op, Gs_update_op = _build_training_graph(
-        G, D, Gs, training_set, num_gpus, G_smoothing_kimg, G_opt_args, D_opt_args, G_loss_args, D_loss_args, mirror_augment, drange_net)
+    graph = build_training_graph(G=G, D=D, Gs=Gs, training_set=training_set, num_gpus=num_gpus, G_smoothing_kimg=G_smoothing_kimg,
+                                 G_opt_args=G_opt_args, D_opt_args=D_opt_args, G_loss_args=G_loss_args, D_loss_args=D_loss_args,
+                                 mirror_augment=mirror_augment, drange_net=drange_net)
+    nonfinite_network = _nonfinite_check([G, D, Gs])
 
     print("Setting up snapshot image grid...")
     grid = misc.setup_snapshot_image_grid(G, training_set, **grid_args)
@@ -229,10 +280,15 @@ def training_loop(
         fakes = Gs.run(grid_latents, grid_labels, is_validation=True, minibatch_size=grid_minibatch)
         misc.save_image_grid(fakes, os.path.join(run_dir, "fakes%06d.png" % kimg), drange=drange_net, grid_size=grid_size)
 
-    def save_networks(filename, nimg, seconds):
+    def save_networks(filename, nimg, seconds, **extra):
+        """A snapshot and its json, only ever of finite networks (the last snapshot on disk stays the last good one)."""
+        bad = tflib.run(nonfinite_network).decode()
+        if bad:
+            raise TrainingDiverged("Training diverged at %.1f kimg: network %s has NaN or infinite weights; stopped without saving them. "
+                                   "The newest snapshot in %s is the last good one (resume from it with a lower learning rate)." % (nimg / 1000.0, bad, run_dir))
         pkl = os.path.join(run_dir, filename)
         misc.save_pkl((G, D, Gs), pkl)
-        misc.save_progress(pkl, nimg, seconds)  # ours: resume reads kimg and time from here
+        misc.save_progress(pkl, nimg, seconds, **run_options, **extra)  # ours: resume and metrics read these
         return pkl
 
     print("Setting up run dir...")
@@ -251,21 +307,26 @@ def training_loop(
     maintenance_time = ctx.last_update_interval
     end_nimg = total_kimg * 1000
     cur_nimg = tick_start_nimg = int(resume_kimg * 1000)
-    cur_tick, prev_lod = 0, -1.0
+    cur_tick, prev_lod, last_snapshot_time = 0, -1.0, time.time()
     while cur_nimg < end_nimg and not ctx.should_stop():
         sched = training_schedule(cur_nimg, training_set, num_gpus, **sched_args)
         training_set.configure(sched.minibatch // num_gpus, sched.lod)
         if reset_opt_for_new_lod and _lod_changed(sched.lod, prev_lod):
-            G_opt.reset_optimizer_state()
-            D_opt.reset_optimizer_state()
+            graph.G_opt.reset_optimizer_state()
+            graph.D_opt.reset_optimizer_state()
         prev_lod = sched.lod
 
-        feed = {inputs.lod_in: sched.lod, inputs.minibatch_in: sched.minibatch}
-        for _ in range(minibatch_repeats):
-            for _ in range(D_repeats):  # only D steps count images; Gs follows G after every D step
-                tflib.run([D_train_op, Gs_update_op], {**feed, inputs.lrate_in: sched.D_lrate})
-                cur_nimg += sched.minibatch
-            tflib.run([G_train_op], {**feed, inputs.lrate_in: sched.G_lrate})
+        feed = {graph.inputs.lod_in: sched.lod, graph.inputs.minibatch_in: sched.minibatch}
+        try:
+            for _ in range(minibatch_repeats):
+                for _ in range(D_repeats):  # only D steps count images; Gs follows G after every D step
+                    tflib.run([graph.D_train_op, graph.Gs_update_op], {**feed, graph.inputs.lrate_in: sched.D_lrate})
+                    cur_nimg += sched.minibatch
+                tflib.run([graph.G_train_op], {**feed, graph.inputs.lrate_in: sched.G_lrate})
+        except tf.errors.DataLossError as err:  # a corrupt record: name the file; the last snapshot stays intact
+            if not hasattr(training_set, "read_error"):
+                raise
+            raise training_set.read_error(err) from err
 
         done = cur_nimg >= end_nimg
         if not done and cur_nimg < tick_start_nimg + sched.tick_kimg * 1000:
@@ -279,9 +340,15 @@ def training_loop(
 
         if done or cur_tick % image_snapshot_ticks == 0:
             save_fakes(cur_nimg // 1000)
+        snapshot_name = "network-snapshot-%06d.pkl" % (cur_nimg // 1000)
         if done or cur_tick == 1 or cur_tick % network_snapshot_ticks == 0:
-            pkl = save_networks("network-snapshot-%06d.pkl" % (cur_nimg // 1000), cur_nimg, total_time)
-            metrics.run(pkl, run_dir=run_dir, num_gpus=num_gpus, tf_config=tf_config)
+            pkl = save_networks(snapshot_name, cur_nimg, total_time)
+            metrics.run(pkl, run_dir=run_dir, num_gpus=num_gpus, tf_config=tf_config, **run_options)
+            last_snapshot_time = time.time()
+        elif snapshot_minutes > 0 and time.time() - last_snapshot_time >= snapshot_minutes * 60:
+            save_networks(snapshot_name, cur_nimg, total_time, time_snapshot=True)
+            _prune_time_snapshots(run_dir, keep_time_snapshots)
+            last_snapshot_time = time.time()
 
         metrics.update_autosummaries()
         tflib.autosummary.save_summaries(summary_log, global_step=cur_nimg)
@@ -291,3 +358,22 @@ def training_loop(
     save_networks("network-final.pkl", cur_nimg, ctx.get_time_since_start() + resume_time)  # also after abort.txt
     summary_log.close()
     ctx.close()
+
+
+def _resume_candidates(resume_run_id, resume_snapshot):
+    """The pickles to try, newest first: the one asked for, or a run's snapshots (skipping unloadable ones)."""
+    newest = misc.locate_network_pkl(resume_run_id, resume_snapshot)
+    if resume_snapshot is not None or os.path.isfile(str(resume_run_id)):
+        return [newest]
+    run_dir = misc.locate_run_dir(resume_run_id)
+    dnnlib.util.remove_stale_temp_files(run_dir)
+    return list(reversed(misc.list_network_pkls(run_dir)))
+
+
+def _prune_time_snapshots(run_dir, keep):
+    """Delete all but the newest `keep` time-triggered snapshots (the regular ones always stay)."""
+    timed = [pkl for pkl in misc.list_network_pkls(run_dir, include_final=False) if misc.is_time_snapshot(pkl)]
+    for pkl in timed[:max(len(timed) - keep, 0)]:
+        for path in (pkl, misc.progress_file_for(pkl)):
+            if os.path.exists(path):
+                os.remove(path)

@@ -20,6 +20,12 @@ def _write_pretty(path, data) -> None:
         pprint.pprint(data, stream=f, indent=4, width=200, compact=False)
 
 
+def settings_text(config_module) -> str:
+    """config.txt of a run: the module's plain settings (e.g. train.py's dataset, train, sched), pretty-printed."""
+    settings = {key: value for key, value in vars(config_module).items() if not key.startswith("_") and not isinstance(value, _NOT_SETTINGS)}
+    return pprint.pformat(settings, indent=4, width=200, compact=False) + "\n"
+
+
 class RunContext(object):
     """Writes run.txt/config.txt, tracks update intervals and the abort.txt stop request."""
 
@@ -31,9 +37,9 @@ class RunContext(object):
         self.last_update_interval = 0.0
         self.max_epoch = max_epoch
 
-        if config_module is not None:  # the module's plain settings: train.py's dataset, train, sched, ...
-            settings = {key: value for key, value in vars(config_module).items() if not key.startswith("_") and not isinstance(value, _NOT_SETTINGS)}
-            _write_pretty(self._path("config.txt"), settings)
+        if config_module is not None:
+            with open(self._path("config.txt"), "wt") as f:
+                f.write(settings_text(config_module))
         self.run_txt_data = dict(task_name=submit_config.task_name, host_name=submit_config.host_name, start_time=_now())
         _write_pretty(self._path("run.txt"), self.run_txt_data)
 

@@ -39,8 +39,9 @@ class SubmitConfig(EasyDict):
         super().__init__()
         self.run_dir_root = ""                  # template of the results root, e.g. 'results'
         self.run_desc = ""                      # suffix of the run dir name
-        self.run_dir_ignore = ["__pycache__", "*.pyproj", "*.sln", "*.suo"] + [".cache", ".idea", ".vs", ".vscode"]
+        self.run_dir_ignore = ["__pycache__", "*.pyproj", "*.sln", "*.suo"] + [".cache", ".idea", ".vs", ".vscode", ".*", "*.egg-info", "build", "dist"]
         self.run_dir_extra_files = None         # [(absolute source, path relative to <run_dir>/src)]
+        self.run_dir_files = None               # ours: {file name: text} written into the run dir before the run starts
         self.submit_target = SubmitTarget.LOCAL
         self.num_gpus = 1
         self.print_info = False
@@ -125,6 +126,7 @@ def _files_to_copy(config, run_dir):
     dnnlib_dir = util.get_module_dir_by_obj_name("dnnlib")
     sources = util.list_dir_recursively_with_ignore(code_root, ignores=config.run_dir_ignore)
     sources += util.list_dir_recursively_with_ignore(dnnlib_dir, ignores=config.run_dir_ignore, add_base_to_relative=True)
+    sources = [(src, rel) for src, rel in sources if src.endswith(".py")]  # ours: the code, not data, caches or pickles
     sources += list(config.run_dir_extra_files or [])
     pairs = [(src, os.path.join(run_dir, "src", rel)) for src, rel in sources]
     pairs.append((os.path.join(dnnlib_dir, "submission", "_internal", "run.py"), os.path.join(run_dir, "run.py")))
@@ -138,6 +140,9 @@ def _populate_run_dir(run_dir, config):
         pickle.dump(config, f)
     with open(os.path.join(run_dir, "submit_config.txt"), "wt") as f:
         pprint.pprint(config, stream=f, **_PPRINT)
+    for name, text in (config.get("run_dir_files") or {}).items():
+        with open(os.path.join(run_dir, name), "wt") as f:
+            f.write(text)
 
 
 def run_wrapper(submit_config):

@@ -1,15 +1,20 @@
 """Loading network pickles, safely by default.
 
-The safe loader admits only what a network pickle needs (the Network class,
-NumPy arrays and scalars, plain containers) and never executes source
-embedded in the file: known architectures are rebuilt with our own code and
-anything else is refused. safe=False is for trusted files such as NVIDIA's
+The safe loader executes nothing a file names. It reads a pickle in two
+steps: first the opcodes are scanned without building anything (declared
+sizes must fit in the file; opcodes that import or call by other routes are
+refused), then a restricted unpickler turns the data into plain containers,
+NumPy arrays and inert `PickledNetwork` records. Only then are networks
+rebuilt, each through the known-architecture path of `Network.__setstate__`,
+which creates nothing the pickle does not hold (every variable must be in
+the file with its shape). safe=False is for trusted files such as NVIDIA's
 metric networks, whose TF1 source then runs through tf1_compat.
 """
 
 import io
 import os
 import pickle
+import pickletools
 from typing import Any
 
 from .. import util
@@ -32,30 +37,109 @@ NUMPY_GLOBALS = {
     ("builtins", "range"),
     ("builtins", "slice"),
     ("builtins", "complex"),
-    ("_codecs", "encode"),  # bytes in pickle protocol 2
+    ("_codecs", "encode"),  # bytes in pickle protocol 2: encode(text, 'latin1') only, see _latin1_bytes
 }
 """What plain data pickles (NumPy arrays in containers) need."""
 
-_SAFE_GLOBALS = NUMPY_GLOBALS | {("dnnlib.tflib.network", "Network")}
+NETWORK_GLOBAL = ("dnnlib.tflib.network", "Network")
+
+REFUSED_OPCODES = {
+    "INST": "instantiates a class by name",          # protocol 0/1 object creation: calls the class
+    "OBJ": "instantiates a class",
+    "EXT1": "uses the copyreg extension registry",    # globals by number, outside find_class
+    "EXT2": "uses the copyreg extension registry",
+    "EXT4": "uses the copyreg extension registry",
+    "PERSID": "uses persistent ids",
+    "BINPERSID": "uses persistent ids",
+}
+"""Opcodes that network pickles never use and that reach objects other than through find_class."""
 
 
-class NetworkPickleError(IOError):
+class NetworkPickleError(util.UserError, IOError):
     """A network pickle could not be read; the message says why and what to do."""
 
 
-class SafeUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only the globals a network pickle needs (or `allowed`, e.g. NUMPY_GLOBALS)."""
+class PickledNetwork:
+    """A pickled Network as the safe unpickler leaves it: its state, nothing built, nothing called.
 
-    def __init__(self, file, allowed=None, **kwargs):
+    Calling the class (REDUCE, INST) fails like any object() call; NEWOBJ and
+    BUILD only store the state. load_network_pkl then rebuilds real Networks.
+    """
+
+    __slots__ = ("state",)
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+def _latin1_bytes(text, encoding="latin1"):
+    """What protocol-2 pickles use _codecs.encode for: str -> bytes. Any other codec is refused."""
+    if not isinstance(text, str) or encoding.lower().replace("_", "-") not in ("latin1", "latin-1", "iso-8859-1"):
+        raise network.UnsafePickleError("refusing _codecs.encode(..., %r): only latin1 text becomes bytes" % (encoding,))
+    return text.encode("latin1")
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only the globals of plain data (`allowed`, default NUMPY_GLOBALS) and,
+    when `networks` is set, maps the Network class to the inert PickledNetwork."""
+
+    def __init__(self, file, allowed=None, networks=False, **kwargs):
         super().__init__(file, **kwargs)
-        self.allowed = _SAFE_GLOBALS if allowed is None else allowed
+        self.allowed = NUMPY_GLOBALS if allowed is None else allowed
+        self.networks = networks
 
     def find_class(self, module: str, name: str) -> Any:
+        if self.networks and (module, name) == NETWORK_GLOBAL:
+            return PickledNetwork
+        if (module, name) == ("_codecs", "encode") and (module, name) in self.allowed:
+            return _latin1_bytes
         if (module, name) in self.allowed:
             return super().find_class(module, name)
-        if module in ("numpy", "numpy.dtypes") and name.endswith("DType"):
+        if module in ("numpy", "numpy.dtypes") and name.endswith("DType") and name.isidentifier():
             return super().find_class(module, name)  # NumPy 2 pickles dtypes by class, e.g. numpy.dtypes.Float32DType.
         raise network.UnsafePickleError("refusing to load global '%s.%s' (not plain data or a network)" % (module, name))
+
+
+class _EndWatch(io.BytesIO):
+    """A stream that remembers whether a read wanted more bytes than were left (the file ends early)."""
+
+    ran_out = False
+
+    def read(self, size=-1):
+        data = super().read(size)
+        if size is not None and size >= 0 and len(data) < size:
+            self.ran_out = True
+        return data
+
+    def readline(self, size=-1):
+        line = super().readline(size)
+        if not line.endswith(b"\n"):
+            self.ran_out = True
+        return line
+
+
+def scan_pickle(data: bytes, label: str = "<bytes>") -> None:
+    """Check a pickle's opcodes without building anything: complete, sizes within the file, no refused opcode."""
+    stream = _EndWatch(data)
+    refused = None
+    try:
+        for opcode, _arg, position in pickletools.genops(stream):
+            if opcode.name in REFUSED_OPCODES and refused is None:
+                refused = (opcode.name, position)
+    except Exception as err:
+        if stream.ran_out:
+            raise NetworkPickleError("Cannot read %s: truncated file (only %d bytes). Delete it (or its copy in the cache dir) "
+                                     "and download it again." % (label, len(data))) from err
+        raise NetworkPickleError("Cannot read %s: not a valid network pickle (not a pickle at all: %s)." % (label, _first_line(err))) from err
+    if refused is not None:  # reported only for a complete pickle: in other bytes an opcode means nothing
+        name, position = refused
+        raise NetworkPickleError("Cannot load %s safely: opcode %s at byte %d %s; network pickles never do."
+                                 % (label, name, position, REFUSED_OPCODES[name]))
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).splitlines()[0] if str(err) else ""
+    return "%s: %s" % (type(err).__name__, text) if text else type(err).__name__
 
 
 def load_network_pkl(path_or_url: Any, safe: bool = True, cache_dir: str = None) -> Any:
@@ -70,32 +154,62 @@ def load_network_pkl(path_or_url: Any, safe: bool = True, cache_dir: str = None)
         data, label = path_or_url.read(), "<stream>"
     elif util.is_url(path_or_url):
         if cache_dir is None:
-            import config
-            cache_dir = config.cache_dir
+            cache_dir = util.make_cache_dir_path()
         with util.open_url(path_or_url, cache_dir=cache_dir) as f:
             data, label = f.read(), "'%s'" % path_or_url
     else:
         if not os.path.isfile(path_or_url):
             raise NetworkPickleError("Cannot read '%s': no such file." % path_or_url)
-        with open(path_or_url, "rb") as f:
-            data, label = f.read(), "'%s'" % path_or_url
+        try:
+            with open(path_or_url, "rb") as f:
+                data, label = f.read(), "'%s'" % path_or_url
+        except OSError as err:
+            raise NetworkPickleError("Cannot read '%s': %s." % (path_or_url, err.strerror or err)) from err
     return loads_network_pkl(data, safe=safe, label=label)
 
 
 def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") -> Any:
     """load_network_pkl for bytes already in memory."""
-    stream = io.BytesIO(data)
     try:
-        if safe:
-            with network.safe_loading():
-                return SafeUnpickler(stream, encoding="latin1").load()
-        return pickle.Unpickler(stream, encoding="latin1").load()
+        if not safe:
+            return pickle.Unpickler(io.BytesIO(data), encoding="latin1").load()
+        scan_pickle(data, label)
+        records = SafeUnpickler(io.BytesIO(data), networks=True, encoding="latin1").load()
+        with network.safe_loading():
+            return _rebuild_networks(records, memo={})
+    except NetworkPickleError:
+        raise
     except network.UnsafePickleError as err:
         raise NetworkPickleError("Cannot load %s safely: %s." % (label, str(err).rstrip("."))) from err
-    except (EOFError, pickle.UnpicklingError, ValueError, KeyError, AttributeError, IndexError, TypeError) as err:
-        if stream.tell() >= len(data) or isinstance(err, EOFError):
-            message = ("Cannot read %s: truncated file (only %d bytes). Delete it (or its copy in the cache dir) and download it again."
-                       % (label, len(data)))
-        else:
-            message = "Cannot read %s: not a valid network pickle (%s: %s)." % (label, type(err).__name__, str(err).splitlines()[0] if str(err) else "")
-        raise NetworkPickleError(message) from err
+    except network.NetworkStateError as err:
+        raise NetworkPickleError("Cannot load %s: %s." % (label, str(err).rstrip("."))) from err
+    except (EOFError, pickle.UnpicklingError) as err:
+        if safe:  # the scan saw the whole pickle: its structure is wrong, the file is not short
+            raise NetworkPickleError("Cannot read %s: not a valid network pickle (%s)." % (label, _first_line(err))) from err
+        raise NetworkPickleError("Cannot read %s: truncated or not a pickle (%s). If it was downloaded, delete it (or its copy "
+                                 "in the cache dir) and download it again." % (label, _first_line(err))) from err
+    except (ValueError, KeyError, AttributeError, IndexError, TypeError) as err:
+        raise NetworkPickleError("Cannot read %s: not a valid network pickle (%s)." % (label, _first_line(err))) from err
+
+
+def _rebuild_networks(obj: Any, memo: dict) -> Any:
+    """A copy of the unpickled data with each PickledNetwork rebuilt as a Network, components first."""
+    if isinstance(obj, PickledNetwork):
+        if id(obj) not in memo:
+            state = obj.state if hasattr(obj, "state") else None
+            if not isinstance(state, dict):
+                raise network.NetworkStateError("a pickled Network has no state dict")
+            state = dict(state, components=_rebuild_networks(state.get("components", {}), memo))
+            net = object.__new__(network.Network)
+            net.__setstate__(state)
+            memo[id(obj)] = net
+        return memo[id(obj)]
+    if isinstance(obj, tuple):
+        return tuple(_rebuild_networks(item, memo) for item in obj)
+    if isinstance(obj, list):
+        return [_rebuild_networks(item, memo) for item in obj]
+    if isinstance(obj, dict) and any(isinstance(v, (PickledNetwork, tuple, list, dict)) for v in obj.values()):
+        rebuilt = type(obj)() if type(obj) in (dict, util.EasyDict) else dict()
+        rebuilt.update((key, _rebuild_networks(value, memo)) for key, value in obj.items())
+        return rebuilt
+    return obj

@@ -7,6 +7,7 @@ our own modules instead of executing the TF1 source embedded in a pickle.
 
 import ast
 import contextlib
+import importlib
 import inspect
 import re
 import sys
@@ -26,11 +27,15 @@ from .tfutil import TfExpression
 _import_handlers = []           # functions that may rewrite a pickled state before it is restored
 _import_module_src = dict()     # module object -> the source it was executed from
 _known_architectures = dict()   # build function name -> our implementation of it
-_architecture_modules = ["training.networks_stylegan", "training.networks_progan"]
+_architecture_modules = dict()  # build function name -> module whose import registers our implementation
 _loading = threading.local()    # .safe is True while the safe loader restores networks
 
-LAYOUT_SCOPES = ("ToNHWC", "ToNCHW")  # name scopes of NCHW<->NHWC boundary transposes: plumbing, not layers
+ARCHITECTURES_ENTRY_POINT = "dnnlib.tflib.architectures"
+"""Packages announce {build function name: module} maps under this entry-point group, so that
+pickles naming e.g. G_style load without dnnlib knowing the package that implements it."""
+
 _SKIPPED_SCOPE_PARTS = ("/Shape", "/strided_slice", "/Cast", "/concat", "/Assign")
+_layer_display = dict(hidden_scopes=(), public_shape=None)  # set by the architectures' modules
 
 
 def import_handler(handler_func):
@@ -43,6 +48,28 @@ def register_architecture(build_func):
     """Decorator: our implementation of a build function that official pickles name (G_style, D_basic, ...)."""
     _known_architectures[build_func.__name__] = build_func
     return build_func
+
+
+def register_architecture_modules(modules_by_func_name):
+    """Which module to import to get our implementation of each named build function."""
+    _architecture_modules.update(modules_by_func_name)
+
+
+def register_layer_display(hidden_scopes=(), public_shape=None):
+    """How print_layers shows networks: name scopes that are plumbing (e.g. layout transposes), and a function
+    giving the shape to report for a layer's output (e.g. NCHW for tensors computed in NHWC)."""
+    _layer_display.update(hidden_scopes=tuple(hidden_scopes), public_shape=public_shape)
+
+
+def _announced_architecture_modules():
+    """The {build function name: module} maps of installed packages (entry points), loaded once."""
+    if not getattr(_announced_architecture_modules, "done", False):
+        _announced_architecture_modules.done = True
+        from importlib.metadata import entry_points
+        for entry in entry_points(group=ARCHITECTURES_ENTRY_POINT):
+            with contextlib.suppress(Exception):  # a broken third-party announcement must not stop loading
+                register_architecture_modules(entry.load())
+    return _architecture_modules
 
 
 class UnsafePickleError(RuntimeError):
@@ -60,6 +87,70 @@ def safe_loading():
         _loading.safe = previous
 
 
+class NetworkStateError(ValueError):
+    """A pickled network state is incomplete or inconsistent (missing or misshapen variables, non-finite weights, ...)."""
+
+
+_STATE_KEYS = {"version": int, "name": str, "static_kwargs": dict, "build_module_src": str, "build_func_name": str, "variables": list}
+
+
+def _checked_state(state) -> "OrderedDict[str, np.ndarray]":
+    """The variables of a pickled state, after checking its structure: real, finite floating-point arrays by name."""
+    if not isinstance(state, dict):
+        raise NetworkStateError("a pickled network's state is a %s, not a dict" % type(state).__name__)
+    if state.get("version") not in (2, 3):
+        raise UnsafePickleError("unsupported network pickle state version %r (StyleGAN pickles use 2 or 3)" % (state.get("version"),))
+    wanted = dict(_STATE_KEYS, components=dict) if state["version"] == 3 else _STATE_KEYS
+    for key, kind in wanted.items():
+        if not isinstance(state.get(key), kind):
+            raise NetworkStateError("a pickled network's state lacks '%s' (%s)" % (key, kind.__name__))
+    name = state["name"]
+    if not all(isinstance(comp, Network) for comp in state.get("components", {}).values()):
+        raise NetworkStateError("the components of network '%s' are not networks" % name)
+    values = OrderedDict()
+    for item in state["variables"]:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)):
+            raise NetworkStateError("network '%s' stores a variable that is not a (name, value) pair" % name)
+        var_name, value = item[0], np.asarray(item[1]) if np.isscalar(item[1]) else item[1]
+        if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
+            kind = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+            raise NetworkStateError("variable '%s' of network '%s' is %s, not a real floating-point array" % (var_name, name, kind))
+        if var_name in values:
+            raise NetworkStateError("network '%s' stores variable '%s' twice" % (name, var_name))
+        if not np.all(np.isfinite(value)):
+            raise NetworkStateError("variable '%s' of network '%s' holds NaN or infinite values" % (var_name, name))
+        values[var_name] = value
+    return values
+
+
+def _settings_text(static_kwargs) -> str:
+    text = ", ".join("%s=%r" % item for item in sorted(static_kwargs.items()))
+    return "(%s)" % (text if len(text) <= 200 else text[:197] + "...")
+
+
+@contextlib.contextmanager
+def _only_variables_from(values, net):
+    """While a pickled network is rebuilt, create only the variables the pickle holds, with the shapes it holds.
+
+    So a pickle cannot make the loader build or allocate more than the file
+    contains (a huge declared resolution stops at its first missing variable).
+    """
+    def create(next_creator, **kwargs):
+        full_name = kwargs.get("name") or ""
+        local_name = full_name[len(net.scope) + 1:] if net.scope and full_name.startswith(net.scope + "/") else None
+        if local_name not in values:
+            raise NetworkStateError("network '%s' (%s) needs variable '%s', which the pickle does not hold"
+                                    % (net.name, net._build_func_name, local_name or full_name))
+        var = next_creator(**kwargs)
+        stored = tuple(values[local_name].shape)
+        if tuple(tfutil.shape_to_list(var.shape)) != stored:
+            raise NetworkStateError("variable '%s' of network '%s' has shape %s in the pickle; the architecture needs %s"
+                                    % (local_name, net.name, list(stored), tfutil.shape_to_list(var.shape)))
+        return var
+    with tf.variable_creator_scope(create):
+        yield
+
+
 def _source_defines(source: str, func_name: str) -> bool:
     """Whether the embedded source has a top-level `def func_name`, found by parsing, never by running it."""
     try:
@@ -71,9 +162,9 @@ def _source_defines(source: str, func_name: str) -> bool:
 
 def _known_architecture(func_name: str):
     if func_name not in _known_architectures:
-        for module_name in _architecture_modules:
-            with contextlib.suppress(ImportError):
-                __import__(module_name)
+        module_name = _announced_architecture_modules().get(func_name)
+        if module_name is not None:
+            importlib.import_module(module_name)
     return _known_architectures.get(func_name)
 
 
@@ -96,11 +187,31 @@ def _apply_transform(transform: dict, exprs: list) -> list:
 
 
 class Network:
-    """A network defined by a build function; see spec/10-dnnlib-tflib.md section 5 for the full contract.
+    """A network defined by a build function: a template graph built once, with variables, cloning and pickling.
 
-    Network(name, func_name, **static_kwargs) builds a template graph once.
+    Network(name, func_name, **static_kwargs) builds the template graph.
     get_output_for() instantiates it on new inputs sharing the variables,
     run() evaluates it on NumPy arrays, and pickling saves the variables.
+
+    The build function takes the inputs (positional arguments without a
+    default) and keyword arguments: the static_kwargs, plus dynamic ones per
+    get_output_for() call, plus is_template_graph and components. It creates
+    variables with tf.get_variable and returns one output or a tuple.
+
+    Attributes:
+        name            user-given name, or the build function's name
+        scope           unique TF scope of the network's variables
+        static_kwargs   EasyDict of the build function's fixed keyword arguments
+        components      EasyDict of sub-networks (e.g. mapping, synthesis)
+        num_inputs, num_outputs
+        input_shapes, output_shapes     shapes as lists, None for unknown dimensions
+        input_shape, output_shape       the first of each
+        input_templates, output_templates   the template graph's placeholders and outputs
+        input_names, output_names
+        own_vars        OrderedDict local name -> variable, this network only
+        vars            own_vars plus every component's, prefixed by its name
+        trainables      the trainable ones of vars
+        var_global_to_local     global variable name -> local name
     """
 
     def __init__(self, name=None, func_name=None, **static_kwargs):
@@ -277,18 +388,24 @@ class Network:
         self._reset_fields()
         for handler in _import_handlers:
             state = handler(state)
-        version = state["version"]
-        if version not in (2, 3):
-            raise UnsafePickleError("unsupported network pickle state version %r (StyleGAN pickles use 2 or 3)" % (version,))
-
+        values = _checked_state(state)
         self.name = state["name"]
         self.static_kwargs = util.EasyDict(**state["static_kwargs"])
         self.components = util.EasyDict(**state.get("components", {}))  # version 2 has no components
         func_name, module_src = state["build_func_name"], state["build_module_src"]
         self._set_build_func(*self._resolve_build_func(func_name, module_src))
-        self._init_graph()
-        self.reset_own_vars()
-        tfutil.set_vars({self.find_var(var_name): value for var_name, value in state["variables"]})
+        try:
+            with _only_variables_from(values, self):
+                self._init_graph()
+        except (NetworkStateError, UnsafePickleError):
+            raise
+        except (ValueError, TypeError, AssertionError, KeyError) as err:
+            raise NetworkStateError("network '%s' (%s) cannot be built with its stored settings %s: %s"
+                                    % (self.name, func_name, _settings_text(self.static_kwargs), str(err) or type(err).__name__)) from err
+        unused = [name for name in values if name not in self.own_vars]
+        if unused:
+            raise NetworkStateError("network '%s' (%s) holds variable '%s', which its architecture does not have" % (self.name, func_name, unused[0]))
+        tfutil.set_vars({self.own_vars[name]: value for name, value in values.items()})  # every variable: no initialiser runs
 
     def _resolve_build_func(self, func_name: str, module_src: str):
         """(function, name, source): ours for known architectures; otherwise the embedded source, executed as TF1 code."""
@@ -431,7 +548,7 @@ class Network:
         base = self.scope + "/"
 
         def visit(scope, ops, variables, depth):
-            if any(part in scope for part in _SKIPPED_SCOPE_PARTS) or scope.rsplit("/", 1)[-1] in LAYOUT_SCOPES:
+            if any(part in scope for part in _SKIPPED_SCOPE_PARTS) or scope.rsplit("/", 1)[-1] in _layer_display["hidden_scopes"]:
                 return
             inner = scope + "/"
             local = inner[len(base):]
@@ -489,24 +606,8 @@ class Network:
 
 
 def _public_shape(tensor: TfExpression) -> tf.TensorShape:
-    """The shape as the original reports it: 4-D activations computed in NHWC are shown in NCHW."""
-    if tensor.shape.ndims == 4 and _computed_in_nhwc(tensor):
-        return tf.TensorShape([tensor.shape[i] for i in (0, 3, 1, 2)])
-    return tensor.shape
-
-
-def _computed_in_nhwc(tensor: TfExpression) -> bool:
-    """Follow first inputs back to the nearest layout transpose: [0,2,3,1] means NHWC; [0,3,1,2] or a source means NCHW."""
-    op = tensor.op
-    for _ in range(10000):
-        if op.type == "Transpose" and op.inputs[1].op.type == "Const":
-            perm = list(tf.make_ndarray(op.inputs[1].op.get_attr("value")))
-            if perm in ([0, 2, 3, 1], [0, 3, 1, 2]):
-                return perm == [0, 2, 3, 1]
-        if not op.inputs:
-            return False
-        op = op.inputs[0].op
-    return False
+    public_shape = _layer_display["public_shape"]
+    return tensor.shape if public_shape is None else public_shape(tensor)
 
 
 # ----------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from typing import Any, Union
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: hide its start-up chatter
+from .. import tf_startup
 
-import tensorflow.compat.v1 as tf  # noqa: E402
-from tensorflow.python.util import deprecation  # noqa: E402
+import tensorflow.compat.v1 as tf  # quietly: importing dnnlib (above) set up tf_startup
+from tensorflow.python.util import deprecation
 
 deprecation._PRINT_DEPRECATION_WARNINGS = False  # TF1-style calls are deliberate here; TF's notices about them are noise.
 tf.disable_v2_behavior()  # graph mode, ref variables, v1 control flow and shapes: what TF1 code expects
@@ -136,7 +136,8 @@ def _config_proto(config: dict):
 
 def create_session(config_dict=None, force_as_default=False):
     """A session configured like init_tf's; with force_as_default it stays the thread's default for good."""
-    session = tf.Session(config=_config_proto(_sanitize_tf_config(config_dict)))
+    with tf_startup.native_stderr_held():  # the first session lists devices: CUDA's start-up lines on CPU-only machines
+        session = tf.Session(config=_config_proto(_sanitize_tf_config(config_dict)))
     if force_as_default:
         context = session.as_default()
         context.enforce_nesting = False
