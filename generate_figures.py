@@ -17,7 +17,6 @@ import PIL.Image
 
 import config
 import dnnlib
-import dnnlib.tflib as tflib
 import pretrained_networks
 
 url_ffhq = pretrained_networks.PRESETS["ffhq"]          # karras2019stylegan-ffhq-1024x1024.pkl
@@ -26,7 +25,10 @@ url_bedrooms = pretrained_networks.PRESETS["bedrooms"]  # karras2019stylegan-bed
 url_cars = pretrained_networks.PRESETS["cars"]          # karras2019stylegan-cars-512x384.pkl
 url_cats = pretrained_networks.PRESETS["cats"]          # karras2019stylegan-cats-256x256.pkl
 
-synthesis_kwargs = {"minibatch_size": 8, "output_transform": {"func": tflib.convert_images_to_uint8, "nchw_to_nhwc": True}}  # uint8 NHWC
+def synthesis_kwargs():
+    """Gs.run options of every figure: uint8 NHWC images, minibatch 8 (a function, so that --help needs no TensorFlow)."""
+    import dnnlib.tflib as tflib
+    return {"minibatch_size": 8, "output_transform": {"func": tflib.convert_images_to_uint8, "nchw_to_nhwc": True}}
 
 _Gs_cache = dict()
 
@@ -71,7 +73,7 @@ def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch,
                                  rows, lods, seed):
     print(png)
     latents = np.random.RandomState(seed).randn(sum(rows * 2 ** lod for lod in lods), Gs.input_shape[1])
-    images = Gs.run(latents, _labels(Gs, range(len(latents))), **synthesis_kwargs)  # default truncation: psi 0.7, cutoff 8
+    images = Gs.run(latents, _labels(Gs, range(len(latents))), **synthesis_kwargs())  # default truncation: psi 0.7, cutoff 8
 
     canvas = PIL.Image.new("RGB", (sum(cw // 2 ** lod for lod in lods), ch * rows), "white")
     image_iter = iter(list(images))
@@ -90,7 +92,7 @@ def draw_uncurated_result_figure(png, Gs, cx, cy, cw, ch,
 
 def _synthesize(Gs, dlatents):
     """Images from dlatents with the stored (not random) noise."""
-    return Gs.components.synthesis.run(dlatents, randomize_noise=False, **synthesis_kwargs)
+    return Gs.components.synthesis.run(dlatents, randomize_noise=False, **synthesis_kwargs())
 
 
 def _dlatents(Gs, seeds):
@@ -126,7 +128,7 @@ def draw_noise_detail_figure(png, Gs, w, h,
     crop = tuple(int(round(v * scale)) for v in (650, 180, 906, 436))
     for row, seed in enumerate(seeds):
         latents = np.repeat(_seed_latents(Gs, [seed]), num_samples, axis=0)  # one latent, many noise draws
-        images = Gs.run(latents, _labels(Gs, [seed] * num_samples), truncation_psi=1, **synthesis_kwargs)
+        images = Gs.run(latents, _labels(Gs, [seed] * num_samples), truncation_psi=1, **synthesis_kwargs())
         canvas.paste(_image(images[0]), (0, row * h))
         for i in range(4):
             detail = _image(images[i + 1]).crop(crop).resize((w // 2, h // 2), PIL.Image.NEAREST)
@@ -142,6 +144,7 @@ def draw_noise_detail_figure(png, Gs, w, h,
 
 def draw_noise_components_figure(png, Gs, w, h,
                                  seeds, noise_ranges, flips):
+    import dnnlib.tflib as tflib
     print(png)
     Gsc = Gs.clone()
     noise_vars = [var for name, var in Gsc.components.synthesis.vars.items() if name.startswith("noise")]
@@ -150,7 +153,7 @@ def draw_noise_components_figure(png, Gs, w, h,
     all_images = []
     for noise_range in noise_ranges:
         tflib.set_vars({var: value if i in noise_range else np.zeros_like(value) for i, (var, value) in enumerate(zip(noise_vars, noise_values))})
-        range_images = Gsc.run(latents, _labels(Gs, seeds), truncation_psi=1, randomize_noise=False, **synthesis_kwargs)
+        range_images = Gsc.run(latents, _labels(Gs, seeds), truncation_psi=1, randomize_noise=False, **synthesis_kwargs())
         range_images[flips] = range_images[flips][:, :, ::-1]  # mirror horizontally
         all_images.append(list(range_images))
 
@@ -188,7 +191,7 @@ def draw_class_grid_figure(png, Gs, w, h, seeds, psi=0.7):
     canvas = PIL.Image.new("RGB", (w * len(seeds), h * num_classes), "white")
     for row in range(num_classes):
         labels = pretrained_networks.one_hot_labels(Gs, [row] * len(seeds))
-        for col, image in enumerate(Gs.run(latents, labels, truncation_psi=psi, randomize_noise=False, **synthesis_kwargs)):
+        for col, image in enumerate(Gs.run(latents, labels, truncation_psi=psi, randomize_noise=False, **synthesis_kwargs())):
             canvas.paste(_image(image), (col * w, row * h))
     canvas.save(png)
 
@@ -291,6 +294,7 @@ def main():
     else:
         jobs = [job for job in jobs if job[0] != 1]
 
+    import dnnlib.tflib as tflib  # only now: --help and bad options answer without starting TensorFlow
     tflib.init_tf()
     os.makedirs(args.outdir, exist_ok=True)
     for _number, key, draw in jobs:

@@ -14,7 +14,6 @@ import PIL.Image
 
 import config
 import dnnlib
-import dnnlib.tflib as tflib
 import pretrained_networks
 
 
@@ -23,6 +22,7 @@ def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float
 
     For class-conditional networks the class is class_idx, or seed modulo the number of classes.
     """
+    import dnnlib.tflib as tflib  # here: --help answers without starting TensorFlow
     tflib.init_tf()
     _G, _D, Gs = pretrained_networks.load_networks(network)  # Gs: the long-term average of G, best for generating
     labels = None

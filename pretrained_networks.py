@@ -6,7 +6,6 @@ import numpy as np
 
 import config
 import dnnlib
-import dnnlib.tflib as tflib
 
 DRIVE = "https://drive.google.com/uc?id="
 
@@ -58,6 +57,7 @@ def resolve_network(spec: str) -> str:
 
 def load_networks(spec: str, safe: bool = True):
     """(G, D, Gs) from a preset name, URL or local pickle; downloads are cached in config.cache_dir."""
+    import dnnlib.tflib as tflib  # here, so that importing this module (and --help of the scripts) needs no TensorFlow
     source = resolve_network(spec)
     networks = tflib.load_network_pkl(source, safe=safe, cache_dir=config.cache_dir)
     if not (isinstance(networks, tuple) and len(networks) == 3 and all(isinstance(n, tflib.Network) for n in networks)):

@@ -61,7 +61,7 @@ def augment(images, rnd, max_shift=2):
     return result
 
 
-def train_classifier(train_images, train_labels, test_images, test_labels, num_classes, epochs=10, minibatch_size=128,
+def train_classifier(train_images, train_labels, test_images, test_labels, num_classes, epochs=15, minibatch_size=128,
                      learning_rate=0.001, feature_size=256, augment_images=True, seed=1000, log=print):
     """Train C_classifier with Adam, a cosine learning-rate decay and (optionally) flips and shifts; returns (network, test accuracy)."""
     channels, resolution = int(train_images.shape[1]), int(train_images.shape[2])
@@ -109,7 +109,7 @@ def main():
     parser.add_argument("--holdout", type=float, default=0.1, help="fraction held out when there is no --test-dataset (default 0.1)")
     parser.add_argument("--data-dir", default=config.data_dir, help="where datasets live (default: %(default)s)")
     parser.add_argument("--output", required=True, help="where to write the network pickle")
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the training images (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=15, help="passes over the training images (default: %(default)s)")
     parser.add_argument("--augment", type=int, default=1, choices=[0, 1], help="random flips and 2-pixel shifts (default: %(default)s)")
     parser.add_argument("--minibatch", type=int, default=128, help="minibatch size (default: %(default)s)")
     parser.add_argument("--lrate", type=float, default=0.001, help="initial Adam learning rate, decayed to 0 (default: %(default)s)")

@@ -44,3 +44,13 @@ def make_lpips_standin():
 
 def make_classifier_standin():
     return tflib.Network("classifier_standin", func_name="tests.standin_networks.classifier_standin")
+
+
+def make_failing_metric(name="boom", **_kwargs):
+    """A metric whose evaluation raises, for testing that a failing metric does not stop the others."""
+    from metrics import metric_base
+
+    class FailingMetric(metric_base.MetricBase):
+        def _evaluate(self, Gs, num_gpus):
+            raise RuntimeError("the evaluation broke\nsecond line")
+    return FailingMetric(name=name)

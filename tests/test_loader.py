@@ -74,3 +74,167 @@ def test_our_pickles_load_safely(session):
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         restored = loads_network_pkl(pickle.dumps(G, protocol=protocol))
         np.testing.assert_allclose(restored.run(latents, None, randomize_noise=False), G.run(latents, None, randomize_noise=False), atol=1e-6)
+
+
+# ----------------------------------------------------------------------------
+# Hostile pickles: the safe loader must run nothing they name, and refuse each with one clear message.
+
+import io  # noqa: E402
+import struct  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from conftest import REPO_ROOT  # noqa: E402
+from dnnlib.tflib import loader  # noqa: E402
+
+MARKER_FUNC = b"tests.hostile\nleave_marker\n"
+
+
+def _global(module_and_name: bytes) -> bytes:
+    return pickle.GLOBAL + module_and_name
+
+
+def _str(text: str) -> bytes:
+    data = text.encode()
+    return pickle.SHORT_BINUNICODE + bytes([len(data)]) + data
+
+
+NETWORK = _global(b"dnnlib.tflib.network\nNetwork\n")
+HOSTILE_PICKLES = {
+    # REDUCE on the admitted Network class used to call Network(name, func_name): import and call anything.
+    "reduce_network": b"\x80\x02" + NETWORK + _str("Evil") + _str("tests.hostile.leave_marker") + pickle.TUPLE2 + pickle.REDUCE + pickle.STOP,
+    "reduce_network_this": b"\x80\x02" + NETWORK + _str("Evil") + _str("this.d") + pickle.TUPLE2 + pickle.REDUCE + pickle.STOP,
+    # NEWOBJ_EX passes keyword arguments to __new__.
+    "newobj_ex_network": b"\x80\x04" + NETWORK + _str("Evil") + pickle.TUPLE1 + pickle.EMPTY_DICT + _str("func_name")
+                         + _str("tests.hostile.leave_marker") + pickle.SETITEM + pickle.NEWOBJ_EX + pickle.STOP,
+    # Protocol 0/1 instantiation by name.
+    "inst": b"(S'x'\ni" + MARKER_FUNC + b".",
+    "obj": b"(" + pickle.GLOBAL + MARKER_FUNC + b"S'x'\no.",
+    # STACK_GLOBAL and GLOBAL of a callable, then REDUCE.
+    "stack_global": b"\x80\x04" + _str("tests.hostile") + _str("leave_marker") + pickle.STACK_GLOBAL + pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.STOP,
+    "global_os_system": b"\x80\x02" + _global(b"os\nsystem\n") + _str("true") + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP,
+    # Extension registry and persistent ids reach objects outside find_class.
+    "ext1": b"\x80\x02" + pickle.EXT1 + b"\x01" + pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.STOP,
+    "persid": b"\x80\x02" + pickle.BINPERSID.join([_str("x"), b""]) + pickle.STOP,
+    # An admitted helper asked to do something else: _codecs.encode with a non-latin1 codec.
+    "codecs_rot13": b"\x80\x02" + _global(b"_codecs\nencode\n") + _str("abc") + _str("rot13") + pickle.TUPLE2 + pickle.REDUCE + pickle.STOP,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_PICKLES))
+def test_hostile_pickle_runs_nothing(session, tmp_path, monkeypatch, name):
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("STYLEGAN_TEST_MARKER", str(marker))
+    with pytest.raises(NetworkPickleError) as info:
+        loads_network_pkl(HOSTILE_PICKLES[name], label="'evil.pkl'")
+    assert not marker.exists()
+    message = str(info.value)
+    assert message.startswith("Cannot ") and "'evil.pkl'" in message and "\n" not in message
+
+
+def test_hostile_pickles_import_nothing():
+    """In a fresh process: loading 'this.d' / 'antigravity' pickles imports neither module (no Zen, no browser)."""
+    antigravity = b"\x80\x02" + NETWORK + _str("x") + _str("antigravity.geohash") + pickle.TUPLE2 + pickle.REDUCE + pickle.STOP
+    code = ("import sys\nimport dnnlib.tflib as tflib\ntflib.init_tf()\n"
+            "for data in %r:\n    try:\n        tflib.loader.loads_network_pkl(data)\n    except tflib.loader.NetworkPickleError:\n        pass\n"
+            "print(sorted(m for m in ('this', 'antigravity', 'webbrowser') if m in sys.modules))\n") % ([HOSTILE_PICKLES["reduce_network_this"], antigravity],)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert "Beautiful is better than ugly" not in result.stdout
+
+
+def test_huge_declared_bytes_are_not_allocated(session):
+    data = b"\x80\x04" + pickle.BINBYTES8 + struct.pack("<Q", 2 ** 40) + b"xx"  # 13 bytes declaring 1 TiB
+    with pytest.raises(NetworkPickleError, match="truncated file"):
+        loads_network_pkl(data)
+
+
+def test_complete_but_malformed_pickle_is_not_called_truncated(session):
+    data = b"\x80\x04" + pickle.NONE + pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.STOP  # calls None(): structurally wrong
+    with pytest.raises(NetworkPickleError, match="not a valid network pickle") as info:
+        loads_network_pkl(data)
+    assert "truncated" not in str(info.value)
+
+
+def _tiny_synthesis():
+    return tflib.Network("G_synthesis", func_name="training.networks_stylegan.G_synthesis", num_channels=1, resolution=8,
+                         fmap_base=16, fmap_max=8, dlatent_size=8)
+
+
+def _pickle_with_state(monkeypatch, state):
+    with monkeypatch.context() as patch:
+        patch.setattr(Network, "__getstate__", lambda self: state)
+        return pickle.dumps(object.__new__(Network), protocol=4)
+
+
+def _broken_states(net):
+    """(label, state, expected message) for states that are complete pickles but wrong networks."""
+    good = net.__getstate__()
+    variables = dict(good["variables"])
+    first = next(name for name in variables if name.startswith("4x4/Const"))
+
+    def with_vars(**changes):
+        return dict(good, variables=[(k, changes.get(k, v)) for k, v in variables.items() if changes.get(k, v) is not None])
+    cases = [
+        ("missing variable", with_vars(**{first: None}), "needs variable '%s', which the pickle does not hold" % first),
+        ("extra variable", dict(good, variables=good["variables"] + [("bogus", np.zeros(3, np.float32))]), "holds variable 'bogus'"),
+        ("NaN weights", with_vars(**{first: np.full_like(variables[first], np.nan)}), "'%s' of network 'G_synthesis' holds NaN" % first),
+        ("Inf weights", with_vars(**{first: np.full_like(variables[first], np.inf)}), "holds NaN or infinite"),
+        ("complex weights", with_vars(**{first: variables[first].astype(np.complex64)}), "complex64, not a real floating-point array"),
+        ("integer weights", with_vars(**{first: variables[first].astype(np.int32)}), "int32, not a real floating-point array"),
+        ("object weights", with_vars(**{first: np.array([None], dtype=object)}), "object, not a real floating-point array"),
+        ("wrong shape", with_vars(**{first: np.zeros([1, 2, 3], np.float32)}), "has shape [1, 2, 3] in the pickle"),
+        ("no components key", {k: v for k, v in good.items() if k != "components"}, "lacks 'components'"),
+        ("state not a dict", [1, 2, 3], "not a dict"),
+        ("bad structure", dict(good, static_kwargs=dict(good["static_kwargs"], structure="bogus")), "structure must be one of"),
+        ("resolution 33", dict(good, static_kwargs=dict(good["static_kwargs"], resolution=33)), "resolution must be a power of two"),
+        ("resolution 2^15", dict(good, static_kwargs=dict(good["static_kwargs"], resolution=2 ** 15)), "resolution must be a power of two from 4 to 4096"),
+        ("version 7", dict(good, version=7), "unsupported network pickle state version 7"),
+    ]
+    return cases
+
+
+def test_broken_network_states_are_refused_by_name(session, monkeypatch):
+    cases = _broken_states(_tiny_synthesis())
+    for label, state, expected in cases:
+        data = _pickle_with_state(monkeypatch, state)
+        with pytest.raises(NetworkPickleError) as info:
+            loads_network_pkl(data, label="'x.pkl'")
+        assert expected in str(info.value), (label, str(info.value))
+        assert "\n" not in str(info.value), label
+
+
+def test_missing_components_are_refused(session, monkeypatch):
+    """A G_style without its components would build fresh random ones: that is refused, never silently random."""
+    G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=1, resolution=8, fmap_base=16, fmap_max=8,
+                      latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=1)
+    state = dict(G.__getstate__(), components={})
+    with pytest.raises(NetworkPickleError, match="network 'G' \\(G_style\\) would build a component the pickle does not hold"):
+        loads_network_pkl(_pickle_with_state(monkeypatch, state))
+
+
+def test_known_architecture_source_is_never_executed(session, tmp_path, monkeypatch):
+    """A pickle naming G_synthesis whose embedded source also has side effects: rebuilt with our code, source not run."""
+    marker = tmp_path / "ran"
+    net = _tiny_synthesis()
+    state = dict(net.__getstate__(), build_module_src="open(%r, 'w').write('x')\ndef G_synthesis(dlatents_in, **kw):\n    pass\n" % str(marker))
+    restored = loads_network_pkl(_pickle_with_state(monkeypatch, state))
+    assert not marker.exists()
+    for name, var in net.vars.items():
+        np.testing.assert_array_equal(tflib.run(restored.vars[name]), tflib.run(var))
+
+
+def test_stale_reader_state_cannot_leak_networks():
+    """The plain-data unpickler (datasets, caches) refuses the Network class outright."""
+    with pytest.raises(Exception, match="refusing to load global 'dnnlib.tflib.network.Network'"):
+        loader.SafeUnpickler(io.BytesIO(b"\x80\x02" + NETWORK + pickle.STOP)).load()
+
+
+def test_network_that_contains_itself_is_refused(session):
+    """A PickledNetwork whose components refer back to it (via the memo): one line, no endless recursion."""
+    state = pickle.EMPTY_DICT + pickle.MARK + _str("components") + pickle.EMPTY_DICT + _str("self") + pickle.BINGET + b"\x00" + pickle.SETITEM + pickle.SETITEMS
+    data = b"\x80\x02" + NETWORK + pickle.EMPTY_TUPLE + pickle.NEWOBJ + pickle.BINPUT + b"\x00" + state + pickle.BUILD + pickle.STOP
+    with pytest.raises(NetworkPickleError, match="its own component"):
+        loads_network_pkl(data)

@@ -1,12 +1,15 @@
 """Optimizer: gradient averaging over towers, non-finite step skipping, log2 loss scaling."""
 
 import numpy as np
+import pytest
 import tensorflow.compat.v1 as tf
 
 import dnnlib.tflib as tflib
 
 DATA = np.random.RandomState(0).randn(8, 3).astype(np.float32)
 TARGET = np.random.RandomState(1).randn(8, 1).astype(np.float32)
+INIT = np.linspace(-1, 1, 3, dtype=np.float32).reshape(3, 1)
+LEARNING_RATE = 0.1
 
 
 def _tower_loss(device, scope, x, y, init):
@@ -15,12 +18,11 @@ def _tower_loss(device, scope, x, y, init):
         return tf.reduce_mean(tf.square(tf.matmul(x, w) - y)), w
 
 
-def _train_step(num_towers, fresh_autosummary, **opt_kwargs):
-    init = np.linspace(-1, 1, 3, dtype=np.float32).reshape(3, 1)
-    opt = tflib.Optimizer(name="Train%d" % num_towers, learning_rate=0.1, **opt_kwargs)
+def _train_step(num_towers, **opt_kwargs):
+    opt = tflib.Optimizer(name="Train%d" % num_towers, learning_rate=LEARNING_RATE, **opt_kwargs)
     weights = []
     for tower, (x, y) in enumerate(zip(np.split(DATA, num_towers), np.split(TARGET, num_towers))):
-        loss, w = _tower_loss("/cpu:%d" % tower, "tower%d_%d" % (num_towers, tower), tf.constant(x), tf.constant(y), init)
+        loss, w = _tower_loss("/cpu:%d" % tower, "tower%d_%d" % (num_towers, tower), tf.constant(x), tf.constant(y), INIT)
         opt.register_gradients(loss, [w])
         weights.append(w)
     tflib.init_uninitialized_vars()
@@ -29,12 +31,20 @@ def _train_step(num_towers, fresh_autosummary, **opt_kwargs):
     return opt, [tflib.run(w) for w in weights]
 
 
-def test_two_towers_equal_one_tower_on_the_whole_batch(session, fresh_autosummary):
-    _, (single,) = _train_step(1, fresh_autosummary)
-    _, towers = _train_step(2, fresh_autosummary)
-    np.testing.assert_allclose(towers[0], single, rtol=1e-5)
-    np.testing.assert_allclose(towers[1], single, rtol=1e-5)
-    assert not np.allclose(single, np.linspace(-1, 1, 3).reshape(3, 1))
+def _whole_batch_gradient():
+    return 2 * DATA.astype(np.float64).T @ (DATA @ INIT - TARGET) / len(DATA)
+
+
+@pytest.mark.parametrize("tf_optimizer,expected_step", [
+    ("tf.train.GradientDescentOptimizer", lambda g: LEARNING_RATE * g),  # linear in g: a sum instead of a mean would show
+    ("tf.train.AdamOptimizer", lambda g: LEARNING_RATE * g / (np.abs(g) + 1e-8 / np.sqrt(1 - 0.999))),  # bias-corrected first step
+])
+def test_two_towers_equal_one_tower_on_the_whole_batch(session, fresh_autosummary, tf_optimizer, expected_step):
+    expected = INIT - expected_step(_whole_batch_gradient())
+    _, (single,) = _train_step(1, tf_optimizer=tf_optimizer)
+    _, towers = _train_step(2, tf_optimizer=tf_optimizer)
+    for weights in [single] + towers:
+        np.testing.assert_allclose(weights, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_loss_scaling_grows_on_finite_and_shrinks_on_overflow(session, fresh_autosummary):

@@ -1,6 +1,7 @@
 """The training loop end to end: dataset -> train.py --config=tiny, abort and resume, towers on CPU."""
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -126,3 +127,76 @@ def test_two_towers_match_one(session, data_dir):
     assert any(not np.allclose(one[name], start[name]) for name in one)
     for name in one:
         np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+# ----------------------------------------------------------------------------
+# Failures during training: a broken metric, divergence, bad resume targets (train.py edited as a user would).
+
+def edited_train_py(tmp_path, lines):
+    """A copy of train.py with `lines` added after the preset blocks, as a user edits it (edit-and-run)."""
+    source = open(os.path.join(REPO_ROOT, "train.py")).read()
+    marker = "# ----------------------------------------------------------------------------\n# Command line (ours)"
+    assert marker in source
+    path = tmp_path / "train_edited.py"
+    path.write_text(source.replace(marker, "\n".join(lines) + "\n\n" + marker))
+    return str(path)
+
+
+def one_error_line(result):
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert result.returncode == 1 and len(errors) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    return errors[0]
+
+
+@pytest.mark.slow
+def test_run_outlives_a_failing_metric_and_resumes_past_a_truncated_snapshot(data_dir, tmp_path):
+    script = edited_train_py(tmp_path, [
+        'metrics = [EasyDict(func_name="tests.toy_metrics.FailingMetric", name="failing")]',
+        "train.network_snapshot_ticks = 10",
+        "train.snapshot_minutes = 1e-6  # every tick that has no regular snapshot gets a time snapshot",
+        "train.keep_time_snapshots = 1"])
+    args = ["--config=tiny", "--dataset=toy", "--data-dir", str(data_dir / "datasets"), "--result-dir", str(tmp_path / "results")]
+    result = run_python([script] + args + ["--total-kimg=4"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_dir = tmp_path / "results" / "00000-tiny-toy"
+    log = (run_dir / "log.txt").read_text()
+    assert "failing" in log and "the feature network exploded" in log  # logged with the metric's name ...
+    assert (run_dir / "network-final.pkl").exists() and (run_dir / "_finished.txt").exists()  # ... and training went on
+
+    pkls = sorted(p.name for p in run_dir.glob("network-snapshot-*.pkl"))
+    timed = [p for p in pkls if json.loads((run_dir / p.replace(".pkl", ".json")).read_text()).get("time_snapshot")]
+    assert len(timed) == 1 and timed[0] == pkls[-2], pkls  # only the newest time snapshot is kept; tick-1 and final stay
+    snapshot_json = json.loads((run_dir / pkls[0].replace(".pkl", ".json")).read_text())
+    assert snapshot_json["dataset_args"]["tfrecord_dir"] == "toy" and snapshot_json["mirror_augment"] is False
+    options = json.loads((run_dir / "training_options.json").read_text())
+    assert options["total_kimg"] == 4 and options["dataset_args"]["tfrecord_dir"] == "toy"
+    assert "'tfrecord_dir': 'toy'" in (run_dir / "config.txt").read_text()
+    copied = [str(p.relative_to(run_dir / "src")) for p in (run_dir / "src").rglob("*") if p.is_file()]
+    assert copied and all(name.endswith(".py") for name in copied) and not any(name.startswith(("tests", "bench", "networks")) for name in copied)
+
+    (run_dir / "network-final.pkl").write_bytes((run_dir / "network-final.pkl").read_bytes()[:5000])  # a kill while copying
+    result = run_python([script] + args + ["--resume", str(run_dir), "--total-kimg=5"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = (tmp_path / "results" / "00001-tiny-toy" / "log.txt").read_text()
+    assert "network-final.pkl': truncated file" in log and 'Resuming from "%s"' % (run_dir / pkls[-1]) in log
+
+    runs = sorted(os.listdir(tmp_path / "results"))
+    nothing_to_do = run_python([script] + args + ["--resume", str(run_dir / pkls[-1]), "--total-kimg=2"])
+    assert "Nothing to train" in one_error_line(nothing_to_do)
+    other_shape = run_python([script] + args + ["--resume", os.path.join(REPO_ROOT, "tests", "data", "sgan32.pkl"), "--total-kimg=50"])
+    assert "Cannot resume from" in one_error_line(other_shape) and "[3, 32, 32]" in other_shape.stderr
+    assert sorted(os.listdir(tmp_path / "results")) == runs  # refused before anything was made: no run dir left
+
+
+@pytest.mark.slow
+def test_divergence_stops_with_one_line_and_keeps_the_last_good_snapshot(data_dir, tmp_path):
+    script = edited_train_py(tmp_path, ['D_loss = EasyDict(func_name="tests.toy_losses.D_nan_after_growing")'])
+    result = run_python([script, "--config=tiny", "--dataset=toy", "--data-dir", str(data_dir / "datasets"),
+                         "--result-dir", str(tmp_path / "results"), "--total-kimg=4"])
+    assert "Training diverged" in one_error_line(result) and "NaN" in result.stderr
+    run_dir = tmp_path / "results" / "00000-tiny-toy"
+    assert not (run_dir / "network-final.pkl").exists()
+    snapshots = sorted(run_dir.glob("network-snapshot-*.pkl"))
+    assert [p.name for p in snapshots] == ["network-snapshot-000001.pkl", "network-snapshot-000002.pkl"]  # NaN from 1.5 kimg on
+    with tf.Graph().as_default(), tflib.create_session().as_default():
+        G, D, Gs = tflib.load_network_pkl(str(snapshots[-1]))  # loadable, so every weight is finite (the loader checks)

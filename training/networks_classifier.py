@@ -32,17 +32,17 @@ def _adapt_input(images_in, num_channels, resolution):
     """[N, C, H, W] uint8-valued images -> NHWC floats in [-1, 1] of the network's channels and resolution.
 
     RGB input to a grayscale network is averaged over channels, grayscale input
-    to an RGB network repeated; other sizes are resized (area when shrinking).
+    to an RGB network repeated (both also when C is known only at run time);
+    other sizes are resized (area when shrinking).
     """
     x = tf.cast(images_in, tf.float32)
     _, channels, height, width = images_in.shape.as_list()
-    if channels is not None and channels != num_channels:
-        if num_channels == 1:
-            x = tf.reduce_mean(x, axis=1, keepdims=True)
-        elif channels == 1:
-            x = tf.tile(x, [1, num_channels, 1, 1])
-        else:
-            raise ValueError("C_classifier takes 1 or %d channels, not %d" % (num_channels, channels))
+    if channels not in (None, 1, num_channels):
+        raise ValueError("C_classifier takes 1 or %d channels, not %d" % (num_channels, channels))
+    if num_channels == 1:
+        x = tf.reduce_mean(x, axis=1, keepdims=True)
+    elif channels != num_channels:
+        x = x * tf.ones([1, num_channels, 1, 1])  # broadcasts one channel to all
     with tf.name_scope("ToNHWC"):
         x = tf.transpose(x, [0, 2, 3, 1])
     if (height, width) != (resolution, resolution):
@@ -60,13 +60,13 @@ def C_classifier(
         num_classes=10,             # number of classes of the training labels
         fmaps=[32, 64, 128],        # feature maps of the conv blocks (each: 3x3 conv, ReLU, 2x2 max pool)
         feature_size=256,           # width of the penultimate layer: the feature vector
-        output="features",          # 'features' ([N, feature_size], after ReLU) or 'logits' ([N, num_classes])
+        output="features",          # 'features' ([N, feature_size], the penultimate layer before its ReLU) or 'logits' ([N, num_classes])
         **_kwargs):                 # ignores unrecognized keyword args (is_template_graph, components)
     """Conv blocks, a dense feature layer and a linear classifier; returns the features or the logits."""
     assert output in ("features", "logits")
     assert resolution % (2 ** len(fmaps)) == 0, "resolution must be divisible by 2^len(fmaps)"
     if images_in.shape.ndims is None:
-        images_in.set_shape([None, num_channels, None, None])
+        images_in.set_shape([None, None, None, None])
     x = _adapt_input(images_in, num_channels, resolution)
     for index, fmap in enumerate(fmaps):
         with tf.variable_scope("Conv%d" % index):
@@ -74,9 +74,9 @@ def C_classifier(
         x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID", data_format="NHWC", name="Pool%d" % index)
     x = tf.reshape(x, [-1, int(np.prod(x.shape.as_list()[1:]))])
     with tf.variable_scope("Dense0"):
-        features = tf.nn.relu(_dense(x, feature_size))
+        features = _dense(x, feature_size)  # before the ReLU: units that never fire still vary, so the covariance has full rank
     with tf.variable_scope("Output"):
-        logits = _dense(features, num_classes, gain=1.0)
+        logits = _dense(tf.nn.relu(features), num_classes, gain=1.0)
     if output == "features":
         return tf.identity(features, name="features")
     return tf.identity(logits, name="logits")

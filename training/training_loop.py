@@ -308,6 +308,7 @@ def training_loop(
     end_nimg = total_kimg * 1000
     cur_nimg = tick_start_nimg = int(resume_kimg * 1000)
     cur_tick, prev_lod, last_snapshot_time = 0, -1.0, time.time()
+    tick_steps = dict(G=0, D=0)
     while cur_nimg < end_nimg and not ctx.should_stop():
         sched = training_schedule(cur_nimg, training_set, num_gpus, **sched_args)
         training_set.configure(sched.minibatch // num_gpus, sched.lod)
@@ -322,7 +323,9 @@ def training_loop(
                 for _ in range(D_repeats):  # only D steps count images; Gs follows G after every D step
                     tflib.run([graph.D_train_op, graph.Gs_update_op], {**feed, graph.inputs.lrate_in: sched.D_lrate})
                     cur_nimg += sched.minibatch
+                    tick_steps["D"] += 1
                 tflib.run([graph.G_train_op], {**feed, graph.inputs.lrate_in: sched.G_lrate})
+                tick_steps["G"] += 1
         except tf.errors.DataLossError as err:  # a corrupt record: name the file; the last snapshot stays intact
             if not hasattr(training_set, "read_error"):
                 raise
@@ -332,6 +335,8 @@ def training_loop(
         if not done and cur_nimg < tick_start_nimg + sched.tick_kimg * 1000:
             continue
         cur_tick += 1
+        _check_losses_finite(graph, tick_steps, cur_nimg, run_dir)
+        tick_steps = dict(G=0, D=0)
         tick_kimg, tick_start_nimg = (cur_nimg - tick_start_nimg) / 1000.0, cur_nimg
         tick_time, total_time = ctx.get_time_since_last_update(), resume_time + ctx.get_time_since_start()
         print(_tick_line(cur_tick, cur_nimg, sched, total_time, tick_time, tick_kimg, maintenance_time))
@@ -358,6 +363,16 @@ def training_loop(
     save_networks("network-final.pkl", cur_nimg, ctx.get_time_since_start() + resume_time)  # also after abort.txt
     summary_log.close()
     ctx.close()
+
+
+def _check_losses_finite(graph, tick_steps, cur_nimg, run_dir):
+    """Stop when every step of the tick was skipped for a NaN or infinite loss (the optimizer never applies those)."""
+    skipped = dict(zip("GD", tflib.run([graph.G_opt.skipped_in_a_row, graph.D_opt.skipped_in_a_row])))
+    for net in "DG":
+        if tick_steps[net] and skipped[net] >= tick_steps[net]:
+            raise TrainingDiverged("Training diverged at %.1f kimg: the %s loss has been NaN or infinite for the last %d steps "
+                                   "(each was skipped). The newest snapshot in %s is the last good one (resume from it with a lower "
+                                   "learning rate)." % (cur_nimg / 1000.0, net, skipped[net], run_dir))
 
 
 def _resume_candidates(resume_run_id, resume_snapshot):

@@ -157,17 +157,28 @@ def run_wrapper(submit_config):
         print("dnnlib: Running %s() on %s..." % (config.run_func_name, config.host_name))
         util.call_func_by_name(func_name=config.run_func_name, submit_config=config, **config.run_func_kwargs)
         print("dnnlib: Finished %s() in %s." % (config.run_func_name, util.format_time(time.time() - started)))
-    except Exception:
+    except Exception as err:
+        if local and isinstance(err, util.UserError) and _produced_nothing(config):
+            logger.close()  # bad input found before the run made anything: leave no run dir behind
+            shutil.rmtree(config.run_dir, ignore_errors=True)
+            raise
         if local:
             raise
         traceback.print_exc()
         error_log = os.path.join(get_path_from_template(config.run_dir_root), "%s-error.txt" % config.run_name)
         shutil.copyfile(os.path.join(config.run_dir, "log.txt"), error_log)
     finally:
-        with open(os.path.join(config.run_dir, "_finished.txt"), "w"):
-            pass
+        if os.path.isdir(config.run_dir):
+            with open(os.path.join(config.run_dir, "_finished.txt"), "w"):
+                pass
     dnnlib.submit_config = None
     logger.close()
+
+
+def _produced_nothing(config):
+    """Whether the run dir holds only what submit_run and RunContext put there (no results yet)."""
+    setup_files = {"src", "run.py", "submit_config.pkl", "submit_config.txt", "log.txt", "run.txt"} | set(config.get("run_dir_files") or {})
+    return set(os.listdir(config.run_dir)) <= setup_files
 
 
 def submit_run(submit_config, run_func_name, **run_func_kwargs):

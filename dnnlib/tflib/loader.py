@@ -195,11 +195,15 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
 def _rebuild_networks(obj: Any, memo: dict) -> Any:
     """A copy of the unpickled data with each PickledNetwork rebuilt as a Network, components first."""
     if isinstance(obj, PickledNetwork):
+        if memo.get(id(obj), False) is None:
+            raise network.NetworkStateError("a pickled network is its own component")
         if id(obj) not in memo:
+            memo[id(obj)] = None  # in progress
             state = obj.state if hasattr(obj, "state") else None
             if not isinstance(state, dict):
-                raise network.NetworkStateError("a pickled Network has no state dict")
-            state = dict(state, components=_rebuild_networks(state.get("components", {}), memo))
+                raise network.NetworkStateError("a pickled Network's state is not a dict")
+            if "components" in state:
+                state = dict(state, components=_rebuild_networks(state["components"], memo))
             net = object.__new__(network.Network)
             net.__setstate__(state)
             memo[id(obj)] = net

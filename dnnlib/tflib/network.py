@@ -138,9 +138,11 @@ def _only_variables_from(values, net):
     def create(next_creator, **kwargs):
         full_name = kwargs.get("name") or ""
         local_name = full_name[len(net.scope) + 1:] if net.scope and full_name.startswith(net.scope + "/") else None
+        if local_name is None:
+            raise NetworkStateError("network '%s' (%s) would build a component the pickle does not hold (variable '%s')"
+                                    % (net.name, net._build_func_name, full_name))
         if local_name not in values:
-            raise NetworkStateError("network '%s' (%s) needs variable '%s', which the pickle does not hold"
-                                    % (net.name, net._build_func_name, local_name or full_name))
+            raise NetworkStateError("network '%s' (%s) needs variable '%s', which the pickle does not hold" % (net.name, net._build_func_name, local_name))
         var = next_creator(**kwargs)
         stored = tuple(values[local_name].shape)
         if tuple(tfutil.shape_to_list(var.shape)) != stored:

@@ -42,6 +42,7 @@ class Optimizer:
         self._dev_grads = OrderedDict()   # device -> one [(grad, var), ...] list per registered loss
         self._dev_ls_var = OrderedDict()  # device -> loss-scaling variable
         self._updates_applied = False
+        self.skipped_in_a_row = None      # variable: updates skipped in a row for non-finite gradients (ours)
 
     def register_gradients(self, loss, trainable_vars):
         """Add the gradients of `loss` w.r.t. the variables (a list, or a dict such as Network.trainables); once per device."""
@@ -115,12 +116,19 @@ class Optimizer:
                         with tf.name_scope("Statistics"):
                             ops.append(autosummary.autosummary("%s/learning_rate" % self.id, self.learning_rate))
                             ops.append(autosummary.autosummary("%s/overflow_frequency" % self.id, tf.where(finite, 0, 1)))
+                            ops.append(self._count_skipped(finite))
                             if self.use_loss_scaling:
                                 ops.append(autosummary.autosummary("%s/loss_scaling_log2" % self.id, self.get_loss_scaling_var(device)))
             self.reset_optimizer_state()
-            tfutil.init_uninitialized_vars([var for var in self._dev_ls_var.values()])
+            tfutil.init_uninitialized_vars(list(self._dev_ls_var.values()) + [self.skipped_in_a_row])
             training_op = tf.group(*ops, name="TrainingOp")
         return training_op
+
+    def _count_skipped(self, finite):
+        """Track how many steps in a row were skipped: a loss that stays NaN would otherwise stall training silently."""
+        with tf.control_dependencies(None):
+            self.skipped_in_a_row = tf.Variable(np.int64(0), name="skipped_in_a_row", trainable=False)
+        return tf.assign(self.skipped_in_a_row, tf.where(finite, np.int64(0), self.skipped_in_a_row + 1))
 
     def _guarded_update(self, device, pairs, finite):
         """Apply the gradients only when all are finite; move the loss scale up or down accordingly."""

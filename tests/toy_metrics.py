@@ -1,0 +1,8 @@
+"""A metric that fails, to prove that training outlives a broken metric."""
+
+from metrics import metric_base
+
+
+class FailingMetric(metric_base.MetricBase):
+    def _evaluate(self, Gs, num_gpus):
+        raise RuntimeError("the feature network exploded")
