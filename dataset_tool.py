@@ -4,7 +4,7 @@ Each input format has an open_* function that yields (image, label) pairs in
 the order they are stored; one loop, convert_dataset(), writes them. Datasets
 are written into a temporary directory next to the target and renamed into
 place only when complete, so a failed or interrupted command leaves nothing
-behind. Formats and preprocessing follow spec/40-dataset-tool.md.
+behind. Formats, orders and preprocessing are the original tool's, so datasets are interchangeable.
 """
 
 import argparse
@@ -15,10 +15,8 @@ import io
 import os
 import re
 import shutil
-import socket
 import struct
 import sys
-import uuid
 import zlib
 
 import numpy as np
@@ -30,7 +28,6 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 CELEBA_NUM_IMAGES = 202599
 DATASET_FILES = ("*.tfrecords", "*-rxx.labels")  # what --overwrite may replace in a create_* target
 EXTRACTED_FILES = ("img*.png",)                  # ... and in an extract target
-_OWNER_FILE = ".dataset_tool-owner"              # marks our temporary directories: "<host> <pid>"
 
 
 class DatasetToolError(dnnlib.util.UserError):
@@ -109,38 +106,10 @@ def _check_output(target, overwrite, sources=(), replaceable=DATASET_FILES):
                                    % (target, name, " and ".join(replaceable)))
 
 
-def _pid_alive(pid):
-    if os.name == "nt":
-        return True  # os.kill would terminate the process on Windows: never treat a directory as stale there
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def _remove_stale_temp_dirs(parent, name):
-    """Remove temporary directories of this target left by runs (on this machine) that no longer exist."""
-    pattern = re.compile(re.escape(".%s.tmp-" % name) + r"(\d+)-[0-9a-f]+")
-    try:
-        entries = os.listdir(parent)
-    except OSError:
-        return
-    for entry in entries:
-        match = pattern.fullmatch(entry)
-        if match is None:
-            continue
-        path = os.path.join(parent, entry)
-        try:
-            with open(os.path.join(path, _OWNER_FILE)) as f:
-                owner = f.read().split()
-        except OSError:
-            continue  # not ours, or not readable: leave it
-        if owner == [socket.gethostname(), match.group(1)] and not _pid_alive(int(match.group(1))):
-            print("Removing '%s' left by an interrupted run" % path)
-            shutil.rmtree(path, ignore_errors=True)
+def _remove_stale_temp_dirs(parent):
+    """Remove temporary directories left by runs (on this machine) that no longer exist."""
+    for path in dnnlib.util.remove_stale_temp_files(parent):
+        print("Removed '%s' left by an interrupted run" % path)
 
 
 class _AtomicDirectory:
@@ -156,15 +125,13 @@ class _AtomicDirectory:
             os.makedirs(self.parent, exist_ok=True)
         except OSError as err:
             raise DatasetToolError("Cannot create '%s': %s." % (self.parent, _reason(err)))
-        _remove_stale_temp_dirs(self.parent, self.name)
+        _remove_stale_temp_dirs(self.parent)
         self.path = self._make_temp_dir()
 
     def _make_temp_dir(self):
-        path = os.path.join(self.parent, ".%s.tmp-%d-%s" % (self.name, os.getpid(), uuid.uuid4().hex[:8]))
+        path = dnnlib.util.temp_path_for(os.path.join(self.parent, "." + self.name))
         try:
             os.makedirs(path)
-            with open(os.path.join(path, _OWNER_FILE), "w") as f:
-                f.write("%s %d\n" % (socket.gethostname(), os.getpid()))
         except OSError as err:
             shutil.rmtree(path, ignore_errors=True)
             raise DatasetToolError("Cannot write to '%s': %s." % (self.parent, _reason(err)))
@@ -174,7 +141,6 @@ class _AtomicDirectory:
         """Move the finished directory into place; an old target is moved aside first and removed last."""
         old = None
         try:
-            os.remove(os.path.join(self.path, _OWNER_FILE))
             if os.path.lexists(self.target):
                 _check_output(self.target, self.overwrite, replaceable=self.replaceable)  # it may have changed since we started
                 old = self._make_temp_dir()

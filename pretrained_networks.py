@@ -18,6 +18,14 @@ PRESETS = {
 }
 
 
+dnnlib.util.register_file_names({
+    PRESETS["ffhq"]: "karras2019stylegan-ffhq-1024x1024.pkl",
+    PRESETS["celebahq"]: "karras2019stylegan-celebahq-1024x1024.pkl",
+    PRESETS["bedrooms"]: "karras2019stylegan-bedrooms-256x256.pkl",
+    PRESETS["cars"]: "karras2019stylegan-cars-512x384.pkl",
+    PRESETS["cats"]: "karras2019stylegan-cats-256x256.pkl",
+})  # so that an offline download error names the exact file to put in the cache
+
 BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "networks", "stylegan-fashion-mnist-32x32.pkl")
 """Our class-conditional Fashion-MNIST generator (see networks/README.md): works offline, right after install."""
 

@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 import shutil
+import socket
 import sys
 import time
 import urllib.parse
@@ -289,13 +290,17 @@ def list_dir_recursively_with_ignore(dir_path, ignores=None, add_base_to_relativ
     return found
 
 
-_TEMP_MARK = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}$")
+_TEMP_MARK = re.compile(r"\.tmp-([0-9a-f]{6})-(\d+)-[0-9a-f]{8}$")  # .tmp-<host tag>-<pid>-<random>
+
+
+def _host_tag():
+    return hashlib.md5(socket.gethostname().encode("utf-8")).hexdigest()[:6]
 
 
 def temp_path_for(path):
-    """A temporary sibling of `path` to write before renaming onto it; the name holds our pid, so a later
-    run can tell the debris of a killed writer (see remove_stale_temp_files) from a write in progress."""
-    return "%s.tmp-%d-%s" % (path, os.getpid(), uuid.uuid4().hex[:8])
+    """A temporary sibling of `path` to write before renaming onto it. Its name holds our host and pid, so that a
+    later run can tell the debris of a killed writer (see remove_stale_temp_files) from a write in progress."""
+    return "%s.tmp-%s-%d-%s" % (path, _host_tag(), os.getpid(), uuid.uuid4().hex[:8])
 
 
 @contextlib.contextmanager
@@ -315,6 +320,8 @@ def atomic_output(path):
 
 
 def _pid_alive(pid):
+    if os.name == "nt":
+        return True  # os.kill would end the process on Windows: never call a temp file stale there
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -325,7 +332,8 @@ def _pid_alive(pid):
 
 
 def remove_stale_temp_files(directory):
-    """Delete the temp_path_for() files and dirs in `directory` whose writer process is gone; returns their paths."""
+    """Delete the temp_path_for() files and dirs in `directory` that this machine's dead processes left; returns their paths.
+    Temp files of other machines (a shared disk) or of live processes are never touched."""
     removed = []
     try:
         names = os.listdir(directory)
@@ -333,7 +341,7 @@ def remove_stale_temp_files(directory):
         return removed
     for name in names:
         match = _TEMP_MARK.search(name)
-        if match and not _pid_alive(int(match.group(1))):
+        if match and match.group(1) == _host_tag() and not _pid_alive(int(match.group(2))):
             path = os.path.join(directory, name)
             try:
                 shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)

@@ -1,6 +1,7 @@
 """Frechet Inception Distance (Heusel et al. 2017) between generated and real images."""
 
 import os
+import warnings
 
 import numpy as np
 import scipy.linalg
@@ -17,7 +18,9 @@ OFFLINE_FEATURE_HINT = "feature_network=fmnist (offline; for 32x32 Fashion-MNIST
 def frechet_distance(mu_fake, sigma_fake, mu_real, sigma_real):
     """|mu_f - mu_r|^2 + tr(S_f + S_r - 2 sqrt(S_f S_r)); imaginary parts of the square root are discarded."""
     mean_term = float(np.sum(np.square(mu_fake - mu_real)))
-    root = scipy.linalg.sqrtm(sigma_fake @ sigma_real)
+    with warnings.catch_warnings():  # singular covariances (e.g. features that are always 0): no notice, as the original's disp=False
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        root = scipy.linalg.sqrtm(sigma_fake @ sigma_real)
     return float(np.real(mean_term + np.trace(sigma_fake) + np.trace(sigma_real) - 2 * np.trace(root)))
 
 

@@ -13,6 +13,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import dataset_tool
+import dnnlib.util
 from conftest import run_python
 from training.dataset import parse_tfrecord_np
 
@@ -386,24 +387,22 @@ def test_overwrite_accepts_an_empty_directory(tmp_path):
 
 
 def test_stale_temp_dirs_of_dead_runs_are_removed(tmp_path):
-    import socket
     import subprocess
     import sys
     make_images(str(tmp_path / "imgs"), count=2)
-    finished = subprocess.Popen([sys.executable, "-c", "pass"])
-    finished.wait()
+    dead_pid = int(open("/proc/sys/kernel/pid_max").read()) + 1 if os.path.exists("/proc/sys/kernel/pid_max") else 2 ** 22 + 1  # never a live pid
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        def craft(pid, marker=True):
-            path = tmp_path / (".ds.tmp-%d-0badc0de" % pid)
+        def craft(pid, host_tag=dnnlib.util._host_tag()):
+            path = tmp_path / (".ds.tmp-%s-%d-0badc0de" % (host_tag, pid))
             os.makedirs(path)
             (path / "ds-r04.tfrecords").write_bytes(b"x" * 1000)
-            if marker:
-                (path / dataset_tool._OWNER_FILE).write_text("%s %d\n" % (socket.gethostname(), pid))
             return path.name
-        dead, live, foreign = craft(finished.pid), craft(sleeper.pid), craft(finished.pid + 1000000, marker=False)
+        other_host = "%06x" % ((int(dnnlib.util._host_tag(), 16) + 1) % 2 ** 24)
+        dead, live, elsewhere = craft(dead_pid), craft(sleeper.pid), craft(dead_pid, host_tag=other_host)
+        (tmp_path / ".ds.tmp-1234").mkdir()  # not named by us: never touched
         assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 0
-        assert sorted(temp_dirs(tmp_path)) == sorted([live, foreign])  # only the dead run's directory (ours) went
+        assert sorted(temp_dirs(tmp_path)) == sorted([live, elsewhere, ".ds.tmp-1234"])  # only this machine's dead run's directory went
         assert dead not in temp_dirs(tmp_path)
     finally:
         sleeper.kill()

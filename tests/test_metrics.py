@@ -280,7 +280,7 @@ def test_bundled_feature_network(session):
         assert isinstance(tflib.loader.loads_network_pkl(f.read(), safe=True), tflib.Network)  # a registered architecture
     gray = np.random.RandomState(0).randint(0, 256, [4, 1, 32, 32]).astype(np.float32)
     features = net.run(gray)
-    assert features.shape == (4, 256) and np.all(np.isfinite(features)) and np.std(features) > 0
+    assert features.shape == (4, 256) and np.all(features >= 0) and np.any(features > 0)
     np.testing.assert_allclose(net.run(np.repeat(gray, 3, axis=1)), features, rtol=1e-4, atol=1e-4)  # RGB averaged to gray
     assert net.run(np.zeros([2, 1, 64, 64], np.float32)).shape == (2, 256)  # other sizes are resized
     logits = net.get_output_for(tf.constant(gray), output="logits")

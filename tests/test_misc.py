@@ -114,3 +114,18 @@ def test_snapshot_grid_layouts(session):
     assert np.all(labels[:32].argmax(1) == 0) and np.all(labels[32:64].argmax(1) == 1) and np.all(labels[64:96].argmax(1) == 2)
     (gw, gh), reals, labels, _ = misc.setup_snapshot_image_grid(dnnlib.EasyDict(output_shape=[None, 1, 1024, 1024], input_shape=[None, 4]), Classes(), size="4k")
     assert (gw, gh) == (7, 4) and reals.shape == (28, 1, 8, 8)
+
+
+def test_broken_progress_files_are_one_clear_error(tmp_path):
+    import dnnlib
+    pkl = str(tmp_path / "network-snapshot-000140.pkl")
+    for text in ["", "{", "[1, 2]", '{"cur_nimg": "lots", "total_time": 1}']:
+        (tmp_path / "network-snapshot-000140.json").write_text(text)
+        with pytest.raises(dnnlib.util.UserError, match=r"Cannot read '.*network-snapshot-000140.json'.*Delete it"):
+            misc.load_progress(pkl)
+    (tmp_path / "network-snapshot-000140.json").write_text('{"layers": []}')  # someone else's json: not a progress file
+    assert misc.load_progress(pkl) == (140.0, 0.0)
+    assert misc.load_snapshot_options(pkl) is None
+    misc.save_progress(pkl, 141000, 12.5, dataset_args={"tfrecord_dir": "x", "resolution": 8}, mirror_augment=True)
+    assert misc.load_progress(pkl) == (141.0, 12.5)
+    assert misc.load_snapshot_options(pkl) == {"dataset_args": {"tfrecord_dir": "x", "resolution": 8}, "mirror_augment": True}

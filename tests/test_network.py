@@ -42,12 +42,12 @@ def test_get_output_for_and_run_agree(session):
     y = np.random.RandomState(1).randn(7, 2).astype(np.float32)
     expected = x @ net.get_var("weight") + y.sum(axis=1, keepdims=True)
     out_expr = net.get_output_for(tf.constant(x), tf.constant(y), scale=1.0)
-    np.testing.assert_allclose(tflib.run(out_expr), expected, rtol=1e-5)
-    np.testing.assert_allclose(net.run(x, y), expected, rtol=1e-5)
-    np.testing.assert_allclose(net.run(x, y, minibatch_size=3), expected, rtol=1e-5)
-    np.testing.assert_allclose(net.run(x[:6], y[:6], num_gpus=2), expected[:6], rtol=1e-5)
-    np.testing.assert_allclose(net.run(x, None), x @ net.get_var("weight"), rtol=1e-5)
-    np.testing.assert_allclose(net.run(x, y, scale=2.0), 2 * (x @ net.get_var("weight")) + y.sum(axis=1, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(tflib.run(out_expr), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.run(x, y), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.run(x, y, minibatch_size=3), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.run(x[:6], y[:6], num_gpus=2), expected[:6], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.run(x, None), x @ net.get_var("weight"), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.run(x, y, scale=2.0), 2 * (x @ net.get_var("weight")) + y.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
 
 
 def test_run_transforms_and_outputs(session):
@@ -56,10 +56,10 @@ def test_run_transforms_and_outputs(session):
     y = np.zeros([2, 2], np.float32)
     base = net.run(x, y)
     transformed = net.run(x, y, input_transform=dict(func=toy_networks.plus_one), output_transform=dict(func=toy_networks.times_ten))
-    np.testing.assert_allclose(transformed, (2 * x) @ net.get_var("weight") * 10, rtol=1e-5)
+    np.testing.assert_allclose(transformed, (2 * x) @ net.get_var("weight") * 10, rtol=1e-5, atol=1e-6)
     assert isinstance(net.run(x, y, return_as_list=True), list)
     legacy = net.run(x, y, out_mul=2.0, out_add=1.0)
-    np.testing.assert_allclose(legacy, base * 2 + 1, rtol=1e-5)
+    np.testing.assert_allclose(legacy, base * 2 + 1, rtol=1e-5, atol=1e-6)
 
     pair = tflib.Network("Pair", func_name="tests.toy_networks.toy_two_outputs")
     prod, total = pair.run(np.array([[1.0, 2.0]], np.float32))

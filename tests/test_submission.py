@@ -38,9 +38,11 @@ def test_submit_run_creates_numbered_dirs(tmp_path, capsys):
 
 
 def test_failing_run_reraises_and_marks_finished(tmp_path):
-    with pytest.raises(ValueError, match="boom"):
-        dnnlib.submit_run(make_config(tmp_path), "tests.submission_target.record_run", message="x", fail=True)
-    assert (tmp_path / "00000-test-run" / "_finished.txt").exists()
     import sys
-    if isinstance(sys.stdout, dnnlib.util.Logger):  # the original leaves the logger installed after a local failure
-        sys.stdout.close()
+    try:
+        with pytest.raises(ValueError, match="boom"):
+            dnnlib.submit_run(make_config(tmp_path), "tests.submission_target.record_run", message="x", fail=True)
+        assert (tmp_path / "00000-test-run" / "_finished.txt").exists()
+    finally:
+        if isinstance(sys.stdout, dnnlib.util.Logger):  # the original leaves the logger installed after a local failure
+            sys.stdout.close()

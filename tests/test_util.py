@@ -3,6 +3,7 @@
 import hashlib
 import http.server
 import os
+import re
 import threading
 
 import pytest
@@ -69,6 +70,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, page, [("Set-Cookie", "download_warning_123=abc")])
         elif path == "/confirmed":
             self._send(200, b"big file contents", [("Content-Disposition", 'attachment; filename="big.pkl"')])
+        elif path == "/binary":
+            self._send(200, bytes(range(256)) * 4, [("Content-Disposition", 'attachment; filename="small.bin"')])  # < 8 KiB, not UTF-8
         else:
             self._send(404, b"missing")
 
@@ -119,3 +122,39 @@ def test_open_url_offline_message(tmp_path):
     message = str(info.value)
     assert url in message and "local file path" in message and hashlib.md5(url.encode()).hexdigest() in message
     assert "\n" not in message
+
+
+def test_client_errors_are_not_retried_and_name_the_cache_file(server, tmp_path):
+    url = server + "/gone"
+    util.register_file_names({url: "karras2019stylegan-ffhq-1024x1024.pkl"})
+    with pytest.raises(util.DownloadError) as info:
+        util.open_url(url, cache_dir=str(tmp_path), num_attempts=10, verbose=False)
+    assert _Handler.calls["/gone"] == 1  # a 404 does not get better by asking again
+    message = str(info.value)
+    assert "HTTP 404" in message and "%s_karras2019stylegan-ffhq-1024x1024.pkl" % hashlib.md5(url.encode()).hexdigest() in message
+
+
+def test_small_binary_download_is_not_mistaken_for_a_page(server, tmp_path):
+    with util.open_url(server + "/binary", cache_dir=str(tmp_path), verbose=False) as f:
+        assert f.read() == bytes(range(256)) * 4
+
+
+def test_atomic_output_and_stale_temp_files(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with util.atomic_output(str(target)) as temp:
+            open(temp, "wb").write(b"half")
+            raise RuntimeError("killed")
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.bin"]  # the failed write left nothing
+    with util.atomic_output(str(target)) as temp:
+        open(temp, "wb").write(b"new")
+    assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["out.bin"]
+
+    mine = util.temp_path_for(str(tmp_path / "snap.pkl"))  # this process is alive: kept
+    dead = re.sub(r"-\d+-([0-9a-f]{8})$", r"-%d-\1" % (2 ** 22 + 1), mine)  # above any pid_max: a dead writer
+    foreign = tmp_path / "snap.pkl.tmp-1234"  # not our naming: never touched
+    for path in (mine, dead, str(foreign)):
+        open(path, "wb").write(b"x")
+    assert util.remove_stale_temp_files(str(tmp_path)) == [dead]
+    assert sorted(os.listdir(tmp_path)) == sorted(["out.bin", os.path.basename(mine), "snap.pkl.tmp-1234"])

@@ -197,8 +197,10 @@ def _read_progress_file(network_pkl):
     try:
         with open(path) as file:
             state = json.load(file)
+        if isinstance(state, dict) and "cur_nimg" not in state:
+            return None  # some other json that happens to share the pickle's name
         if not isinstance(state, dict) or not isinstance(state.get("cur_nimg"), int) or not isinstance(state.get("total_time"), (int, float)):
-            raise ValueError("no cur_nimg/total_time")
+            raise ValueError("cur_nimg and total_time are not numbers")
     except (OSError, ValueError) as err:
         raise dnnlib.util.UserError("Cannot read '%s' (%s). Delete it to resume from the kimg in the snapshot's name." % (path, err))
     return state

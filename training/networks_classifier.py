@@ -60,7 +60,7 @@ def C_classifier(
         num_classes=10,             # number of classes of the training labels
         fmaps=[32, 64, 128],        # feature maps of the conv blocks (each: 3x3 conv, ReLU, 2x2 max pool)
         feature_size=256,           # width of the penultimate layer: the feature vector
-        output="features",          # 'features' ([N, feature_size], the penultimate layer before its ReLU) or 'logits' ([N, num_classes])
+        output="features",          # 'features' ([N, feature_size], the penultimate layer after its ReLU) or 'logits' ([N, num_classes])
         **_kwargs):                 # ignores unrecognized keyword args (is_template_graph, components)
     """Conv blocks, a dense feature layer and a linear classifier; returns the features or the logits."""
     assert output in ("features", "logits")
@@ -74,9 +74,9 @@ def C_classifier(
         x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID", data_format="NHWC", name="Pool%d" % index)
     x = tf.reshape(x, [-1, int(np.prod(x.shape.as_list()[1:]))])
     with tf.variable_scope("Dense0"):
-        features = _dense(x, feature_size)  # before the ReLU: units that never fire still vary, so the covariance has full rank
+        features = tf.nn.relu(_dense(x, feature_size))
     with tf.variable_scope("Output"):
-        logits = _dense(tf.nn.relu(features), num_classes, gain=1.0)
+        logits = _dense(features, num_classes, gain=1.0)
     if output == "features":
         return tf.identity(features, name="features")
     return tf.identity(logits, name="logits")
