@@ -13,7 +13,6 @@ import fnmatch
 import gzip
 import io
 import os
-import re
 import shutil
 import struct
 import sys
@@ -623,7 +622,7 @@ def open_lsun(txn, convert, max_images, report_entries=False):
 
     def items():
         added = entry = 0
-        for entry, (_key, value) in enumerate(txn.cursor(), start=1):
+        for entry, (_key, value) in enumerate(txn.cursor(), start=1):  # noqa: B007 (entry is reported after the loop)
             try:
                 img = convert(_decode_image(value))
             except Exception as err:  # as in the original

@@ -7,9 +7,10 @@ dlatent that fades out, and a penalty on the noise maps' autocorrelation at seve
 
 Distances: 'lpips' (NVIDIA's vgg16_zhang_perceptual.pkl, the network PPL uses, or any replacement) or
 'pixel' (mean squared difference in image space, no download). For LPIPS, images above 256x256 are
-box-averaged down to 256x256 (as StyleGAN2 does) and images below are enlarged by pixel repetition
-(nearest neighbour, an integer factor) to 256x256, so that VGG16's deepest layers still see more than
-a pixel or two; grayscale images are repeated to RGB.
+box-averaged down to 256x256 (as StyleGAN2 does); images below 64x64 are enlarged by pixel repetition
+(nearest neighbour, an integer factor) to 64x64, the patch size LPIPS was calibrated on, where VGG16's
+last block still sees 4x4 positions (enlarging further to 256 costs 16 times more and adds nothing the
+network can use); sizes in between are used as they are. Grayscale images are repeated to RGB.
 
     proj = Projector(distance="pixel")
     proj.set_network(Gs)
@@ -28,7 +29,8 @@ from metrics import metric_base
 from metrics.perceptual_path_length import LPIPS_URL  # noqa: F401 (also registers the official file and its CDN mirror)
 
 DISTANCES = ("lpips", "pixel")
-LPIPS_SIZE = 256  # images reach the perceptual network at this size
+LPIPS_MAX_SIZE = 256  # larger images are box-averaged down to this size for the perceptual network (StyleGAN2)
+LPIPS_MIN_SIZE = 64   # smaller ones are enlarged to this size by pixel repetition
 
 
 def learning_rate_at(t, initial_learning_rate=0.1, lr_rampdown_length=0.25, lr_rampup_length=0.05):
@@ -59,18 +61,18 @@ def noise_regularization(noise_vars):
     return total
 
 
-def images_for_lpips(images):
-    """NCHW images in [-1, 1] -> RGB in [0, 255] at LPIPS_SIZE (box-averaged down, or enlarged by pixel repetition)."""
+def images_for_lpips(images, min_size=LPIPS_MIN_SIZE, max_size=LPIPS_MAX_SIZE):
+    """NCHW images in [-1, 1] -> RGB in [0, 255], box-averaged down to max_size or enlarged by pixel repetition to min_size."""
     images = (images + 1) * (255 / 2)
     _, channels, height, width = [int(d) for d in images.shape]
     if channels == 1:
         images = tf.tile(images, [1, 3, 1, 1])
         channels = 3
-    if height > LPIPS_SIZE:
-        factor = height // LPIPS_SIZE
+    if height > max_size:
+        factor = height // max_size
         images = tf.reduce_mean(tf.reshape(images, [-1, channels, height // factor, factor, width // factor, factor]), axis=[3, 5])
-    elif height < LPIPS_SIZE:
-        factor = LPIPS_SIZE // height
+    elif height < min_size:
+        factor = -(-min_size // height)
         images = tf.reshape(images, [-1, channels, height, 1, width, 1])
         images = tf.reshape(tf.tile(images, [1, 1, 1, factor, 1, factor]), [-1, channels, height * factor, width * factor])
     return images
@@ -98,6 +100,7 @@ class Projector:
                  lr_rampup_length        = 0.05,
                  noise_ramp_length       = 0.75,
                  regularize_noise_weight = 1e5,
+                 lpips_min_size          = LPIPS_MIN_SIZE,  # smaller images are enlarged to this size for LPIPS
                  seed                    = 0):           # initial noise maps and dlatent noise: a projection is reproducible
         if distance not in DISTANCES:
             raise dnnlib.util.UserError("Unknown distance '%s'; choose from %s." % (distance, ", ".join(DISTANCES)))
@@ -111,6 +114,7 @@ class Projector:
         self.lr_rampup_length = lr_rampup_length
         self.noise_ramp_length = noise_ramp_length
         self.regularize_noise_weight = regularize_noise_weight
+        self.lpips_min_size = lpips_min_size
         self.seed = seed
         self._Gs = None
         self._stats = {}  # label bytes -> (dlatent_avg [1, 1, D], dlatent_std)
@@ -155,7 +159,8 @@ class Projector:
             lpips = self.perceptual_network
         else:
             lpips = metric_base.load_aux_network(self.perceptual_network, "The projector's perceptual network", self.trust_pickles)
-        return tf.reshape(lpips.get_output_for(images_for_lpips(images), images_for_lpips(targets)), [-1])
+        images, targets = [images_for_lpips(x, min_size=self.lpips_min_size) for x in (images, targets)]
+        return tf.reshape(lpips.get_output_for(images, targets), [-1])
 
     # ------------------------------------------------------------------------
     # Starting point.

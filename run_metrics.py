@@ -17,9 +17,7 @@ import os
 
 import config
 import dnnlib
-import dnnlib.tflib as tflib
 import pretrained_networks
-import tensorflow.compat.v1 as tf
 from dnnlib import EasyDict
 from metrics import metric_base
 from training import misc
@@ -29,6 +27,7 @@ from training import misc
 
 def _evaluate(submit_config, metric_args, header, evaluations):
     """Shared by the run functions: a RunContext, the header line, then metric.run(pkl, **kwargs) per evaluation."""
+    import dnnlib.tflib as tflib  # TensorFlow loads here, not for --help
     ctx = dnnlib.RunContext(submit_config)
     tflib.init_tf()
     print(header)
@@ -212,6 +211,8 @@ def _task_pkls(task):
 
 def _label_size_of(network_pkl):
     """Load the pickle safely in a throwaway graph: it must hold (G, D, Gs); returns Gs's label size."""
+    import dnnlib.tflib as tflib
+    import tensorflow.compat.v1 as tf
     with tf.Graph().as_default(), tflib.create_session().as_default():
         _G, _D, Gs = metric_base.load_networks_pkl(network_pkl)
         return Gs.input_shapes[1][1] if len(Gs.input_shapes) > 1 else 0

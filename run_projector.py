@@ -350,9 +350,9 @@ def project_real_images(submit_config, network, images, tfrecord_dir, num_images
 _EPILOG = """\
 Distances: --distance lpips (default) compares images with NVIDIA's LPIPS network vgg16_zhang_perceptual.pkl
 (the one the PPL metric uses; downloaded once into the cache from its official URLs). Images above 256x256
-are box-averaged down to 256x256 for it, as in StyleGAN2; smaller ones are enlarged by pixel repetition
-(nearest neighbour, an integer factor) to 256x256, so that VGG16's deepest layers see more than a pixel or two;
-grayscale is repeated to RGB. --perceptual-network replaces it (URL, .pkl, or 'module.function'); pickles that
+are box-averaged down to 256x256 for it, as in StyleGAN2; images below 64x64 are enlarged by pixel repetition
+(nearest neighbour, an integer factor) to 64x64, the patch size LPIPS was calibrated on; grayscale is repeated
+to RGB. --perceptual-network replaces it (URL, .pkl, or 'module.function'); pickles that
 run code need --trust-pickles. --distance pixel (mean squared difference in image space) needs no download.
 
 Real images must be square (or pass --center-crop) and are resized (Lanczos) to the network's resolution;
@@ -371,7 +371,7 @@ def _add_common_arguments(parser):
     parser.add_argument("--perceptual-network", default=None, metavar="SPEC", help="replacement LPIPS network: URL, .pkl or 'module.function' (with --distance lpips)")
     parser.add_argument("--trust-pickles", action="store_true", help="allow a --perceptual-network pickle that runs code stored in it")
     parser.add_argument("--w-plus", action="store_true", help="optimise one dlatent per layer (W+) instead of one for all layers (W)")
-    parser.add_argument("--class", dest="class_idx", type=int, default=None, help="class of a class-conditional network (see below)")
+    parser.add_argument("--class", dest="class_idx", type=int, default=None, metavar="N", help="class of a class-conditional network (see below)")
     parser.add_argument("--video", action="store_true", help="also write an MP4 of the optimisation per image (needs imageio-ffmpeg)")
     parser.add_argument("--result-dir", default=config.result_dir, help="where the run dir goes (default: %s)" % config.result_dir)
 

@@ -9,14 +9,23 @@ import time
 from collections import OrderedDict
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
 import config
 import dnnlib
-import dnnlib.tflib as tflib
-from dnnlib.tflib.autosummary import autosummary
-from training import dataset, misc
-import training.networks_classifier  # noqa: F401 (registers C_classifier: the bundled feature network loads safely)
+from training import misc
+
+
+def _tflib():
+    """dnnlib.tflib, imported on first use: the registry (and --help of the scripts) needs no TensorFlow."""
+    import dnnlib.tflib as tflib
+    import training.networks_classifier  # noqa: F401 (registers C_classifier: the bundled feature network loads safely)
+    return tflib
+
+
+def _tf():
+    _tflib()  # first: it switches TensorFlow to graph mode
+    import tensorflow.compat.v1 as tf
+    return tf
 
 # ----------------------------------------------------------------------------
 # The predefined metrics, as in the original (each is built with call_func_by_name(**dict)), plus ours.
@@ -75,6 +84,7 @@ def register_official_network(drive_url, file_name):
 
 def official_urls(url):
     """All URLs of the official file behind `url`, NVIDIA's CDN first (Drive often refuses: quota); [] if not official."""
+    import metrics.frechet_inception_distance, metrics.linear_separability, metrics.perceptual_path_length  # noqa: F401,E401 (they register theirs)
     name = _official_files.get(url)
     if name is None:
         return []
@@ -176,6 +186,7 @@ class _AuxSpec:
 
 def _load_pickle_bytes(aux, data, safe):
     """A Network from pickle bytes; one-line UserErrors for unsafe, broken or non-network files."""
+    tflib = _tflib()
     try:
         net = tflib.loader.loads_network_pkl(data, safe=safe, label="'%s'" % aux.spec)
     except tflib.loader.NetworkPickleError as err:
@@ -201,7 +212,7 @@ def prepare_aux_network(spec, description, trust_pickles=False, offline_hint=Non
     if aux.trusted(data, trust_pickles):
         _trusted_digests.add(hashlib.md5(data).hexdigest())
         return
-    with tf.Graph().as_default(), tflib.create_session().as_default():
+    with _tf().Graph().as_default(), _tflib().create_session().as_default():
         _load_pickle_bytes(aux, data, safe=True)
 
 
@@ -210,7 +221,7 @@ def load_aux_network(spec, description, trust_pickles=False):
     aux = _AuxSpec(spec, description)
     if aux.kind == "function":
         net = dnnlib.util.call_func_by_name(func_name=spec)
-        if not isinstance(net, tflib.Network):
+        if not isinstance(net, _tflib().Network):
             raise dnnlib.util.UserError("%s: '%s' returned a %s, not a network." % (description, spec, type(net).__name__))
         return net
     data = aux.read()
@@ -252,7 +263,7 @@ def prepare_metrics(metric_kwarg_list, trust_pickles=False, way_out="--metrics n
 
 
 def _is_networks_tuple(obj):
-    return isinstance(obj, tuple) and len(obj) == 3 and all(isinstance(net, tflib.Network) for net in obj)
+    return isinstance(obj, tuple) and len(obj) == 3 and all(isinstance(net, _tflib().Network) for net in obj)
 
 
 def load_networks_pkl(network_pkl):
@@ -274,6 +285,7 @@ class LabelFeeder:
         """A [count, label_size] input for G (None, i.e. zeros [N, 0], for unconditional generators)."""
         if self.label_rows is None:
             return None
+        tf = _tf()
         labels = tf.placeholder(tf.float32, [count, self.label_rows.shape[1]], name="labels_in")
         self.placeholders.append(labels)
         return labels
@@ -291,7 +303,7 @@ def _match_channels_np(images, channels):
 
 def _match_channels_tf(images, channels):
     if channels == 3 and images.shape.as_list()[1] == 1:
-        return tf.tile(images, [1, 3, 1, 1])
+        return _tf().tile(images, [1, 3, 1, 1])
     return images
 
 
@@ -324,8 +336,8 @@ class MetricBase:
             self._use_training_options(run_dir)
 
         started = time.time()
-        graph = tf.Graph()
-        with graph.as_default(), tflib.create_session(tf_config).as_default():
+        graph = _tf().Graph()
+        with graph.as_default(), _tflib().create_session(tf_config).as_default():
             networks = load_networks_pkl(self._network_pkl)
             self._evaluate(networks[2], num_gpus=num_gpus)  # (G, D, Gs): the metrics look at Gs
         self._eval_time = time.time() - started
@@ -340,8 +352,7 @@ class MetricBase:
 
     def _use_training_options(self, run_dir):
         """Dataset and mirroring as the network was trained: the snapshot's json, else (older runs) run_dir's config.txt."""
-        load_options = getattr(misc, "load_snapshot_options", None)
-        options = load_options(self._network_pkl) if load_options is not None and os.path.isfile(str(self._network_pkl)) else None
+        options = misc.load_snapshot_options(self._network_pkl) if os.path.isfile(str(self._network_pkl)) else None
         if options is not None and options.get("dataset_args") is not None:
             self._dataset_args = dict(options["dataset_args"], shuffle_mb=0)
             self._mirror_augment = bool(options.get("mirror_augment", False))
@@ -363,7 +374,7 @@ class MetricBase:
 
     def update_autosummaries(self):
         for res in self._results:
-            autosummary("Metrics/" + self.name + res.suffix, res.value)
+            _tflib().autosummary.autosummary("Metrics/" + self.name + res.suffix, res.value)
 
     def _evaluate(self, Gs, num_gpus):
         raise NotImplementedError  # to be overridden by subclasses
@@ -386,6 +397,7 @@ class MetricBase:
     def _iterate_reals(self, minibatch_size):
         """Real uint8 NCHW minibatches forever (the dataset repeats), mirrored at random if the run was."""
         self._require_dataset_args("real images")
+        from training import dataset
         reals = dataset.load_dataset(data_dir=config.data_dir, **self._dataset_args)
         while True:
             batch = reals.get_minibatch_np(minibatch_size)[0]
@@ -429,6 +441,7 @@ class MetricBase:
 
     def _fake_features(self, Gs, feature_net, num_images, minibatch_per_gpu, num_gpus):
         """[num_images, D] features of generated images (no truncation; labels from the dataset for conditional Gs)."""
+        tf, tflib = _tf(), _tflib()
         labels = self._label_feeder(Gs)
         channels = feature_net.input_shape[1]
 
@@ -444,6 +457,7 @@ class MetricBase:
 
 def per_gpu(num_gpus, build):
     """[build(gpu_index) for every GPU], each built under /gpu:<index> (soft placement runs them on the CPU if need be)."""
+    tf = _tf()
     outputs = []
     for gpu in range(num_gpus):
         with tf.device("/gpu:%d" % gpu):
@@ -465,7 +479,7 @@ def collect(label, per_gpu_exprs, total, minibatch_size, feed=None):
     progress = dnnlib.util.ProgressMonitor(label, total)
     try:
         for _begin, end in minibatch_ranges(total, minibatch_size):
-            results.extend(tflib.run(per_gpu_exprs, feed() if feed is not None else None))
+            results.extend(_tflib().run(per_gpu_exprs, feed() if feed is not None else None))
             progress.update(end)
     finally:
         progress.close()

@@ -65,3 +65,10 @@ def test_help_needs_no_tensorflow(script):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "no TF"
     assert "usage:" in result.stdout
+
+
+def test_training_and_metrics_import_no_script():
+    modules = application_modules_after("import training.training_loop, training.networks_progan, metrics.metric_base, "
+                                        "metrics.frechet_inception_distance, metrics.perceptual_path_length, metrics.linear_separability")
+    scripts = [m for m in modules if m.split(".")[0] not in ("training", "metrics", "config")]
+    assert scripts == []

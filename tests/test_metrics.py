@@ -338,12 +338,12 @@ def test_labels_drawn_from_dataset(session, tmp_path, monkeypatch):
 def test_snapshot_options_before_config_txt(monkeypatch, tmp_path):
     tflib.init_tf()
     options = dict(dataset_args=dict(tfrecord_dir="from-json", shuffle_mb=4096), mirror_augment=True)
-    monkeypatch.setattr(misc, "load_snapshot_options", lambda pkl: options, raising=False)
+    monkeypatch.setattr(misc, "load_snapshot_options", lambda pkl: options)
     metric = metric_base.DummyMetric(name="dummy")
     metric.run(os.path.join(DATA_DIR, "sgan32.pkl"), run_dir=str(tmp_path), log_results=False)  # no config.txt there
     assert metric._dataset_args == dict(tfrecord_dir="from-json", shuffle_mb=0) and metric._mirror_augment is True
 
-    monkeypatch.setattr(misc, "load_snapshot_options", lambda pkl: None, raising=False)
+    monkeypatch.setattr(misc, "load_snapshot_options", lambda pkl: None)
     with open(tmp_path / "config.txt", "w") as f:
         f.write("dataset = {'tfrecord_dir': 'from-config'}\ntrain = {'mirror_augment': False}\n")
     metric.run(os.path.join(DATA_DIR, "sgan32.pkl"), run_dir=str(tmp_path), log_results=False)

@@ -7,7 +7,6 @@ import sys
 # The run dir's src/ holds the copied code; make it importable before dnnlib.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
 
-import dnnlib  # noqa: E402
 from dnnlib.submission.submit import run_wrapper, set_user_name_override  # noqa: E402
 
 

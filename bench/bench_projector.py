@@ -1,0 +1,124 @@
+"""Seconds per projection step (projector.Projector): the bundled 32x32 demo network and the official 1024x1024 layout.
+
+Examples:
+  python bench/bench_projector.py                              # demo and official-1024, pixel and LPIPS-like distances
+  python bench/bench_projector.py --networks demo --steps 50
+  python bench/bench_projector.py --networks my.pkl --distances lpips-vgg16
+
+The official layout is G_style with default arguments and random weights. 'lpips-vgg16' is a stand-in of
+NVIDIA's vgg16_zhang_perceptual.pkl with the same architecture (VGG16's 13 convolutions, LPIPS's channel
+normalisation and 1x1 weightings of relu1_2..relu5_3) and random weights: the cost of the real one, offline.
+Prints a table and the CPU model; the figure is the median step time after --warmup steps.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import dnnlib  # noqa: E402
+import dnnlib.tflib as tflib  # noqa: E402
+import pretrained_networks  # noqa: E402
+
+VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]  # LPIPS reads each block's last relu
+
+
+def vgg16_lpips_standin(images_a, images_b, **_kwargs):
+    """LPIPS (VGG16 variant) with random weights: two NCHW RGB batches in [0, 255] -> [N] distances."""
+    import tensorflow.compat.v1 as tf
+    for images in (images_a, images_b):
+        images.set_shape([None, 3, None, None])
+    x = tf.transpose(tf.concat([images_a, images_b], axis=0), [0, 2, 3, 1]) / 127.5 - 1  # NHWC: CPU convolutions need it
+    x = (x - tf.constant([-0.030, -0.088, -0.188])) / tf.constant([0.458, 0.448, 0.450])
+    count = tf.shape(images_a)[0]
+    total = 0.0
+    channels = 3
+    for block, widths in enumerate(VGG16_BLOCKS):
+        if block > 0:
+            x = tf.nn.max_pool2d(x, 2, 2, "VALID")
+        for layer, width in enumerate(widths):
+            with tf.variable_scope("conv%d_%d" % (block + 1, layer + 1)):
+                w = tf.get_variable("weight", [3, 3, channels, width], initializer=tf.initializers.random_normal(0, np.sqrt(2 / (9 * channels))))
+                b = tf.get_variable("bias", [width], initializer=tf.initializers.zeros())
+                x = tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME") + b)
+            channels = width
+        features = x * tf.math.rsqrt(tf.reduce_sum(tf.square(x), axis=3, keepdims=True) + 1e-10)
+        with tf.variable_scope("lin%d" % block):
+            lin = tf.get_variable("weight", [channels], initializer=tf.initializers.random_uniform(0, 1))
+        diff = tf.square(features[:count] - features[count:])
+        total += tf.reduce_mean(tf.reduce_sum(diff * lin, axis=3), axis=[1, 2])
+    return tf.identity(total, name="distances")
+
+
+def official_layout_Gs(resolution):
+    G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=resolution, label_size=0)
+    return G.clone("Gs")
+
+
+def seconds_per_step(Gs, distance, steps, warmup):
+    import projector
+    kwargs = dict(distance="pixel")
+    if distance.startswith("lpips-vgg16"):
+        kwargs = dict(distance="lpips", perceptual_network=tflib.Network("vgg16_lpips_standin", func_name=vgg16_lpips_standin))
+        if distance == "lpips-vgg16-256":
+            kwargs["lpips_min_size"] = 256
+    proj = projector.Projector(num_steps=warmup + steps, dlatent_avg_samples=1000, **kwargs)
+    proj.set_network(Gs)
+    target = np.random.RandomState(0).uniform(-1, 1, [1] + Gs.output_shape[1:]).astype(np.float32)
+    labels = pretrained_networks.one_hot_labels(Gs, [0]) if Gs.input_shapes[1][1] else None
+    proj.start(target, labels)
+    for _ in range(warmup):
+        proj.step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        proj.step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def cpu_model():
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no lscpu)"
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Model name")]
+    return names[0] if names else "unknown"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--networks", default="demo,official-1024", help="demo, official-RES (random weights) or a preset/URL/.pkl (default: demo,official-1024)")
+    parser.add_argument("--distances", default="pixel,lpips-vgg16,lpips-vgg16-256",
+                        help="pixel, lpips-vgg16 (small images enlarged to 64x64, the default), lpips-vgg16-256 (enlarged to 256x256) (default: all)")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 30 below 256x256, else 5)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
+    args = parser.parse_args()
+    distances = [d.strip() for d in args.distances.split(",")]
+    for distance in distances:
+        if distance not in ("pixel", "lpips-vgg16", "lpips-vgg16-256"):
+            raise dnnlib.util.UserError("--distances takes pixel, lpips-vgg16 and lpips-vgg16-256 (got '%s')." % distance)
+
+    tflib.init_tf()
+    print("CPU: %s (%d logical cores)" % (cpu_model(), os.cpu_count() or 0))
+    print("%-28s %-16s %-6s %10s" % ("network", "distance", "steps", "s/step"))
+    for name in [n.strip() for n in args.networks.split(",")]:
+        if name.startswith("official-"):
+            Gs = official_layout_Gs(int(name[len("official-"):]))
+        else:
+            Gs = pretrained_networks.load_networks(name)[2]
+        steps = args.steps or (30 if Gs.output_shape[2] < 256 else 5)
+        for distance in distances:
+            if distance == "lpips-vgg16-256" and Gs.output_shape[2] >= 256:
+                continue  # the same as lpips-vgg16 at these sizes
+            seconds = seconds_per_step(Gs, distance, steps, args.warmup)
+            print("%-28s %-16s %-6d %10.4f" % ("%s (%dx%d)" % (name, Gs.output_shape[2], Gs.output_shape[3]), distance, steps, seconds), flush=True)
+
+
+if __name__ == "__main__":
+    dnnlib.util.run_command_line(main)
