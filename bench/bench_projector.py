@@ -8,7 +8,8 @@ Examples:
 The official layout is G_style with default arguments and random weights. 'lpips-vgg16' is a stand-in of
 NVIDIA's vgg16_zhang_perceptual.pkl with the same architecture (VGG16's 13 convolutions, LPIPS's channel
 normalisation and 1x1 weightings of relu1_2..relu5_3) and random weights: the cost of the real one, offline.
-Prints a table and the CPU model; the figure is the median step time after --warmup steps.
+Prints a table and the CPU model; the figures are the median wall-clock and process CPU time of a step
+after --warmup steps (CPU time: all threads together, less sensitive to other load on the machine).
 """
 
 import argparse
@@ -74,12 +75,13 @@ def seconds_per_step(Gs, distance, steps, warmup):
     proj.start(target, labels)
     for _ in range(warmup):
         proj.step()
-    times = []
+    wall, cpu = [], []
     for _ in range(steps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         proj.step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return float(np.median(wall)), float(np.median(cpu))
 
 
 def cpu_model():
@@ -106,7 +108,7 @@ def main():
 
     tflib.init_tf()
     print("CPU: %s (%d logical cores)" % (cpu_model(), os.cpu_count() or 0))
-    print("%-28s %-16s %-6s %10s" % ("network", "distance", "steps", "s/step"))
+    print("%-28s %-16s %-6s %10s %14s" % ("network", "distance", "steps", "s/step", "CPU s/step"))
     for name in [n.strip() for n in args.networks.split(",")]:
         if name.startswith("official-"):
             Gs = official_layout_Gs(int(name[len("official-"):]))
@@ -116,8 +118,9 @@ def main():
         for distance in distances:
             if distance == "lpips-vgg16-256" and Gs.output_shape[2] >= 256:
                 continue  # the same as lpips-vgg16 at these sizes
-            seconds = seconds_per_step(Gs, distance, steps, args.warmup)
-            print("%-28s %-16s %-6d %10.4f" % ("%s (%dx%d)" % (name, Gs.output_shape[2], Gs.output_shape[3]), distance, steps, seconds), flush=True)
+            wall, cpu = seconds_per_step(Gs, distance, steps, args.warmup)
+            label = "%s (%dx%d)" % (name, Gs.output_shape[2], Gs.output_shape[3])
+            print("%-28s %-16s %-6d %10.4f %14.4f" % (label, distance, steps, wall, cpu), flush=True)
 
 
 if __name__ == "__main__":
