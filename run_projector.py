@@ -244,7 +244,7 @@ class VideoWriter:
 
 
 def project_one(proj, target, run_dir, steps_to_save, video=False):
-    """Project one target (EasyDict: name, image uint8 [C, H, W], labels), write its files; returns its summary."""
+    """Project one target (EasyDict: name, source, image uint8 [C, H, W], labels) and write its files; returns (summary, final uint8 image)."""
     target_float = target.image[np.newaxis].astype(np.float32) * (2 / 255) - 1
     prefix = os.path.join(run_dir, target.name)
     save_png(target.image, prefix + "-target.png")

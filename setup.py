@@ -30,7 +30,8 @@ setup(
         "lsun": ["lmdb"],
         "hdf5": ["h5py"],
         "metrics": ["scikit-learn"],
-        "test": ["pytest", "ruff", "lmdb", "h5py", "scikit-learn",
+        "video": ["imageio-ffmpeg"],  # run_projector.py --video
+        "test": ["pytest", "ruff", "lmdb", "h5py", "scikit-learn", "imageio-ffmpeg",
                  "setuptools>=64", "wheel"],  # tests/test_install.py builds the wheel offline, with this environment's backend
         "gpu": ["tensorflow[and-cuda]>=2.16,<2.22"],
     },

@@ -3,7 +3,11 @@
 Examples:
   python bench/bench_generate.py                          # official layout at 256 and 1024, minibatch 1 and 8
   python bench/bench_generate.py --network my.pkl --minibatch 4 --structure fixed
-Prints a table; the figure is the median over --repeats timed runs after one warm-up run.
+  python bench/bench_generate.py --profile                # plus the op-time split of one traced run
+  python bench/bench_generate.py --compare-xla            # XLA on the synthesis vs off, alternating runs
+Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
+the median over --repeats timed runs after one warm-up run. 'roofline' is the conv/matmul
+work per second as a share of that conv peak; 'peak RSS' is the process's so far.
 """
 
 import argparse
@@ -18,26 +22,47 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+from bench import flops  # noqa: E402
 
 
-def official_layout_Gs(resolution):
+def official_layout_Gs(resolution, **kwargs):
     """Gs of the official FFHQ configuration at `resolution`, with random weights."""
-    G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=resolution, label_size=0)
+    G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=resolution, label_size=0, **kwargs)
     return G.clone("Gs")
 
 
-def images_per_second(Gs, minibatch, structure, repeats):
-    latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
+def run_kwargs(minibatch, structure, extra=None):
     kwargs = dict(truncation_psi=0.7, randomize_noise=False, minibatch_size=minibatch)
     if structure is not None:
         kwargs["structure"] = structure
-    Gs.run(latents, None, **kwargs)  # warm-up: builds and optimizes the graph
+    kwargs.update(extra or {})
+    return kwargs
+
+
+def time_runs(Gs, latents, kwargs, repeats):
+    """Seconds of each of `repeats` Gs.run calls (after a warm-up call that builds and optimizes the graph)."""
+    Gs.run(latents, None, **kwargs)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         Gs.run(latents, None, **kwargs)
         times.append(time.perf_counter() - start)
-    return minibatch / float(np.median(times))
+    return times
+
+
+def run_graph_of(Gs, kwargs):
+    """(placeholders, outputs) that Gs.run built for these keyword arguments (the newest cached run graph)."""
+    return list(Gs._run_cache.values())[-1]
+
+
+def profile_run(Gs, latents, kwargs):
+    """One traced Gs.run-equivalent session run: (op-type seconds, executed GEMM FLOPs, depthwise FLOPs)."""
+    placeholders, outputs = run_graph_of(Gs, kwargs)
+    by_type, by_node, _wall = flops.profile_step(outputs, {placeholders[0]: latents, placeholders[1]: np.zeros([len(latents), 0])})
+    gemm, depthwise = flops.useful_flops(flops.executed_ops(tf.get_default_graph(), by_node), batch=len(latents))
+    return by_type, gemm, depthwise
 
 
 def main():
@@ -47,19 +72,32 @@ def main():
     parser.add_argument("--minibatch", default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
+    parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
     args = parser.parse_args()
 
     tflib.init_tf()
+    print(flops.cpu_line())
+    peak, matmul_peak = flops.conv_peak_gflops()
+    print("3x3 NHWC conv peak %.1f GFLOP/s, matmul peak %.1f GFLOP/s (float32, measured now)" % (peak, matmul_peak))
     if args.network is not None:
         networks = [(args.network, pretrained_networks.load_networks(args.network)[2])]
     else:
         networks = [("official-%s" % res, official_layout_Gs(int(res))) for res in args.resolutions.split(",")]
 
-    print("%-24s %-10s %-10s %10s" % ("network", "minibatch", "structure", "images/s"))
+    print("%-18s %-9s %-9s %9s %9s %9s %10s" % ("network", "minibatch", "structure", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
     for label, Gs in networks:
         for minibatch in [int(v) for v in args.minibatch.split(",")]:
-            rate = images_per_second(Gs, minibatch, args.structure, args.repeats)
-            print("%-24s %-10d %-10s %10.3f" % (label, minibatch, args.structure or "default", rate), flush=True)
+            latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
+            kwargs = run_kwargs(minibatch, args.structure)
+            seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
+            by_type, gemm, _depthwise = profile_run(Gs, latents, kwargs)
+            rate = gemm / seconds / 1e9
+            print("%-18s %-9d %-9s %9.3f %9.2f %9.1f %9.0f%%" % (label, minibatch, args.structure or "default", minibatch / seconds,
+                                                                gemm / minibatch / 1e9, rate, 100 * rate / peak), flush=True)
+            if args.profile:
+                for line in flops.split_table(by_type):
+                    print(line)
+    print("peak RSS %.0f MB" % flops.peak_rss_mb())
 
 
 if __name__ == "__main__":

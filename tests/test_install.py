@@ -106,6 +106,11 @@ def test_non_editable_install_runs_outside_the_checkout(wheel):
              "import pretrained_networks\n"
              "assert pretrained_networks.BUNDLED.startswith(sys.argv[1] + os.sep), pretrained_networks.BUNDLED\n"
              "assert os.path.getsize(pretrained_networks.BUNDLED) > 1000000, pretrained_networks.BUNDLED\n"
+             "import run_metrics\n"
+             "from dnnlib.submission import submit\n"
+             "sources = submit._installed_sources(run_metrics.__file__)\n"  # a run copies our files, not all of site-packages
+             "assert sources and all(path.startswith(sys.argv[1] + os.sep) for path, _ in sources), sources[:3]\n"
+             "assert {'run_metrics.py', 'dnnlib/util.py', 'training/training_loop.py'} <= {rel for _, rel in sources}\n"
              "print('ok')\n")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env.update(PYTHONPATH=str(target), TF_CPP_MIN_LOG_LEVEL="3")

@@ -64,3 +64,32 @@ def test_offline_download_error(tmp_path):
     assert result.returncode == 1
     error = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(error) == 1 and "http://127.0.0.1:9/net.pkl" in error[0] and "local file path" in error[0]
+
+
+def single_error_line(result):
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert result.returncode == 1 and len(errors) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    return errors[0]
+
+
+def test_unwritable_outputs_are_one_line(tmp_path):
+    """Output, result and cache dirs that cannot be created (a file stands in the way: fails even for root)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    out = str(blocker / "sub")
+    cases = [
+        ["pretrained_example.py", "--network", SGAN32, "--outdir", out],
+        ["generate_figures.py", "--network", "ffhq=" + SGAN32, "--figures", "2", "--outdir", out],
+        ["run_metrics.py", "--network", SGAN32, "--metrics", "dummy", "--result-dir", out],
+    ]
+    for args in cases:
+        line = single_error_line(run_python(args))
+        assert "a-file" in line, (args[0], line)
+
+
+def test_class_option_errors(tmp_path):
+    assert "Class 12 does not exist: this network has 10 classes" in single_error_line(
+        run_python(["pretrained_example.py", "--class", "12", "--outdir", str(tmp_path)]))
+    assert "not class-conditional" in single_error_line(
+        run_python(["pretrained_example.py", "--network", SGAN32, "--class", "1", "--outdir", str(tmp_path)]))
+    assert not (tmp_path / "example.png").exists()

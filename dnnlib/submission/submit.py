@@ -118,14 +118,30 @@ def _create_run_dir_local(config):
     return run_dir
 
 
+def _installed_sources(module_file):
+    """(path, relative path) of every .py file of the installed distribution holding module_file; None when it is
+    not installed as files (a source checkout, an editable install): then the checkout is the code root."""
+    from importlib import metadata
+    for dist in metadata.distributions():
+        files = [f for f in (dist.files or []) if str(f).endswith(".py")]
+        located = {os.path.realpath(str(f.locate())): str(f) for f in files}
+        if os.path.realpath(module_file) in located:
+            return [(path, rel) for path, rel in located.items() if not rel.startswith("..")]
+    return None
+
+
 def _files_to_copy(config, run_dir):
-    """(source, destination) pairs: the code of the run function's package root, dnnlib, extras, and run.py."""
-    code_root = util.get_module_dir_by_obj_name(config.run_func_name)
-    for _ in range(config.run_func_name.count(".") - 1):  # 'training.training_loop.training_loop' -> the repo root
-        code_root = os.path.dirname(code_root)
+    """(source, destination) pairs: the Python code of the run function's project (checkout or installed
+    distribution), dnnlib, extras, and run.py."""
+    module, _ = util.get_module_from_obj_name(config.run_func_name)
     dnnlib_dir = util.get_module_dir_by_obj_name("dnnlib")
-    sources = util.list_dir_recursively_with_ignore(code_root, ignores=config.run_dir_ignore)
-    sources += util.list_dir_recursively_with_ignore(dnnlib_dir, ignores=config.run_dir_ignore, add_base_to_relative=True)
+    sources = _installed_sources(module.__file__)
+    if sources is None:
+        code_root = os.path.dirname(module.__file__)
+        for _ in range(config.run_func_name.count(".") - 1):  # 'training.training_loop.training_loop' -> the repo root
+            code_root = os.path.dirname(code_root)
+        sources = util.list_dir_recursively_with_ignore(code_root, ignores=config.run_dir_ignore)
+        sources += util.list_dir_recursively_with_ignore(dnnlib_dir, ignores=config.run_dir_ignore, add_base_to_relative=True)
     sources = [(src, rel) for src, rel in sources if src.endswith(".py")]  # ours: the code, not data, caches or pickles
     sources += list(config.run_dir_extra_files or [])
     pairs = [(src, os.path.join(run_dir, "src", rel)) for src, rel in sources]
