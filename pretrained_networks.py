@@ -6,6 +6,7 @@ import numpy as np
 
 import config
 import dnnlib
+import training  # noqa: F401 (tells dnnlib where G_style & co. live, also in a checkout that was never pip-installed)
 
 DRIVE = "https://drive.google.com/uc?id="
 

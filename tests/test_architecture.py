@@ -72,3 +72,12 @@ def test_training_and_metrics_import_no_script():
                                         "metrics.frechet_inception_distance, metrics.perceptual_path_length, metrics.linear_separability")
     scripts = [m for m in modules if m.split(".")[0] not in ("training", "metrics", "config")]
     assert scripts == []
+
+
+def test_scripts_find_architectures_without_package_metadata():
+    """A checkout that was never pip-installed has no entry point: importing `training` announces the architectures."""
+    code = ("from dnnlib import architectures\narchitectures._entry_points_loaded = True  # as if no package metadata existed\n"
+            "import dnnlib.tflib as tflib, pretrained_networks\ntflib.init_tf()\n"
+            "G, D, Gs = pretrained_networks.load_networks('demo')\nprint(Gs.output_shape)")
+    result = python(code)
+    assert result.returncode == 0 and result.stdout.strip().splitlines()[-1] == "[None, 1, 32, 32]", result.stderr[-2000:]

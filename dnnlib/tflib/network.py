@@ -20,19 +20,14 @@ from typing import Any, List, Tuple, Union
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from .. import util
+from .. import architectures, util
 from . import tfutil
 from .tfutil import TfExpression
 
 _import_handlers = []           # functions that may rewrite a pickled state before it is restored
 _import_module_src = dict()     # module object -> the source it was executed from
 _known_architectures = dict()   # build function name -> our implementation of it
-_architecture_modules = dict()  # build function name -> module whose import registers our implementation
 _loading = threading.local()    # .safe is True while the safe loader restores networks
-
-ARCHITECTURES_ENTRY_POINT = "dnnlib.tflib.architectures"
-"""Packages announce {build function name: module} maps under this entry-point group, so that
-pickles naming e.g. G_style load without dnnlib knowing the package that implements it."""
 
 _SKIPPED_SCOPE_PARTS = ("/Shape", "/strided_slice", "/Cast", "/concat", "/Assign")
 _layer_display = dict(hidden_scopes=(), public_shape=None)  # set by the architectures' modules
@@ -50,26 +45,10 @@ def register_architecture(build_func):
     return build_func
 
 
-def register_architecture_modules(modules_by_func_name):
-    """Which module to import to get our implementation of each named build function."""
-    _architecture_modules.update(modules_by_func_name)
-
-
 def register_layer_display(hidden_scopes=(), public_shape=None):
     """How print_layers shows networks: name scopes that are plumbing (e.g. layout transposes), and a function
     giving the shape to report for a layer's output (e.g. NCHW for tensors computed in NHWC)."""
     _layer_display.update(hidden_scopes=tuple(hidden_scopes), public_shape=public_shape)
-
-
-def _announced_architecture_modules():
-    """The {build function name: module} maps of installed packages (entry points), loaded once."""
-    if not getattr(_announced_architecture_modules, "done", False):
-        _announced_architecture_modules.done = True
-        from importlib.metadata import entry_points
-        for entry in entry_points(group=ARCHITECTURES_ENTRY_POINT):
-            with contextlib.suppress(Exception):  # a broken third-party announcement must not stop loading
-                register_architecture_modules(entry.load())
-    return _architecture_modules
 
 
 class UnsafePickleError(RuntimeError):
@@ -164,7 +143,7 @@ def _source_defines(source: str, func_name: str) -> bool:
 
 def _known_architecture(func_name: str):
     if func_name not in _known_architectures:
-        module_name = _announced_architecture_modules().get(func_name)
+        module_name = architectures.module_for(func_name)
         if module_name is not None:
             importlib.import_module(module_name)
     return _known_architectures.get(func_name)
