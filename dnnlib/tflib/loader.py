@@ -17,6 +17,8 @@ import pickle
 import pickletools
 from typing import Any
 
+import numpy as np
+
 from .. import util
 from . import network
 
@@ -72,6 +74,25 @@ class PickledNetwork:
         self.state = state
 
 
+class _NdarrayClass:
+    """What the safe unpickler gives for the global numpy.ndarray: a token, not the class, because calling the
+    class (REDUCE) would allocate any shape a few bytes ask for. _empty_array() accepts it as the subtype."""
+
+    def __reduce__(self):
+        raise network.UnsafePickleError("the ndarray token is not picklable")
+
+
+_NDARRAY = _NdarrayClass()
+
+
+def _empty_array(subtype, shape, dtype):
+    """numpy's _reconstruct as array pickles use it: an empty ndarray whose BUILD then fills in shape and data
+    (whose size numpy checks against the bytes in the file)."""
+    if subtype is not _NDARRAY or tuple(shape) != (0,):
+        raise network.UnsafePickleError("refusing numpy _reconstruct(%r, %r): arrays are rebuilt from their stored data only" % (subtype, shape))
+    return np.ndarray((0,), dtype=np.dtype(dtype))
+
+
 def _latin1_bytes(text, encoding="latin1"):
     """What protocol-2 pickles use _codecs.encode for: str -> bytes. Any other codec is refused."""
     if not isinstance(text, str) or encoding.lower().replace("_", "-") not in ("latin1", "latin-1", "iso-8859-1"):
@@ -91,13 +112,23 @@ class SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if self.networks and (module, name) == NETWORK_GLOBAL:
             return PickledNetwork
-        if (module, name) == ("_codecs", "encode") and (module, name) in self.allowed:
-            return _latin1_bytes
+        replacement = _SAFE_REPLACEMENTS.get((module, name))
+        if replacement is not None and (module, name) in self.allowed:
+            return replacement
         if (module, name) in self.allowed:
             return super().find_class(module, name)
         if module in ("numpy", "numpy.dtypes") and name.endswith("DType") and name.isidentifier():
             return super().find_class(module, name)  # NumPy 2 pickles dtypes by class, e.g. numpy.dtypes.Float32DType.
         raise network.UnsafePickleError("refusing to load global '%s.%s' (not plain data or a network)" % (module, name))
+
+
+_SAFE_REPLACEMENTS = {
+    ("_codecs", "encode"): _latin1_bytes,
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy.core.multiarray", "_reconstruct"): _empty_array,
+    ("numpy._core.multiarray", "_reconstruct"): _empty_array,
+}
+"""Admitted globals that are served by a narrower stand-in: what pickles need of them, and nothing more."""
 
 
 class _EndWatch(io.BytesIO):
@@ -190,30 +221,47 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
                                  "in the cache dir) and download it again." % (label, _first_line(err))) from err
     except (ValueError, KeyError, AttributeError, IndexError, TypeError) as err:
         raise NetworkPickleError("Cannot read %s: not a valid network pickle (%s)." % (label, _first_line(err))) from err
+    except RecursionError as err:
+        raise NetworkPickleError("Cannot read %s: not a valid network pickle (its data is nested too deeply)." % label) from err
+    except MemoryError as err:
+        raise NetworkPickleError("Cannot read %s: it asks for more memory than this machine has." % label) from err
+
+
+_IN_PROGRESS = object()
 
 
 def _rebuild_networks(obj: Any, memo: dict) -> Any:
-    """A copy of the unpickled data with each PickledNetwork rebuilt as a Network, components first."""
+    """The unpickled data with each PickledNetwork rebuilt as a Network, components first. Lists and dicts are
+    updated in place and every object is visited once, so data that contains itself ends."""
+    if id(obj) in memo:
+        done = memo[id(obj)]
+        if done is _IN_PROGRESS:
+            if isinstance(obj, PickledNetwork):
+                raise network.NetworkStateError("a pickled network is its own component")
+            return obj
+        return done
     if isinstance(obj, PickledNetwork):
-        if memo.get(id(obj), False) is None:
-            raise network.NetworkStateError("a pickled network is its own component")
-        if id(obj) not in memo:
-            memo[id(obj)] = None  # in progress
-            state = obj.state if hasattr(obj, "state") else None
-            if not isinstance(state, dict):
-                raise network.NetworkStateError("a pickled Network's state is not a dict")
-            if "components" in state:
-                state = dict(state, components=_rebuild_networks(state["components"], memo))
-            net = object.__new__(network.Network)
-            net.__setstate__(state)
-            memo[id(obj)] = net
-        return memo[id(obj)]
-    if isinstance(obj, tuple):
-        return tuple(_rebuild_networks(item, memo) for item in obj)
+        memo[id(obj)] = _IN_PROGRESS
+        state = obj.state if hasattr(obj, "state") else None
+        if not isinstance(state, dict):
+            raise network.NetworkStateError("a pickled Network's state is not a dict")
+        if "components" in state:
+            state = dict(state, components=_rebuild_networks(state["components"], memo))
+        net = object.__new__(network.Network)
+        net.__setstate__(state)
+        memo[id(obj)] = net
+        return net
     if isinstance(obj, list):
-        return [_rebuild_networks(item, memo) for item in obj]
-    if isinstance(obj, dict) and any(isinstance(v, (PickledNetwork, tuple, list, dict)) for v in obj.values()):
-        rebuilt = type(obj)() if type(obj) in (dict, util.EasyDict) else dict()
-        rebuilt.update((key, _rebuild_networks(value, memo)) for key, value in obj.items())
+        memo[id(obj)] = obj
+        obj[:] = [_rebuild_networks(item, memo) for item in obj]
+        return obj
+    if isinstance(obj, dict):
+        memo[id(obj)] = obj
+        for key in list(obj):
+            obj[key] = _rebuild_networks(obj[key], memo)
+        return obj
+    if isinstance(obj, tuple):
+        memo[id(obj)] = _IN_PROGRESS
+        memo[id(obj)] = rebuilt = tuple(_rebuild_networks(item, memo) for item in obj)
         return rebuilt
     return obj

@@ -10,6 +10,7 @@ import contextlib
 import importlib
 import inspect
 import re
+import reprlib
 import sys
 import threading
 import types
@@ -81,9 +82,14 @@ def _checked_state(state) -> "OrderedDict[str, np.ndarray]":
         raise UnsafePickleError("unsupported network pickle state version %r (StyleGAN pickles use 2 or 3)" % (state.get("version"),))
     wanted = dict(_STATE_KEYS, components=dict) if state["version"] == 3 else _STATE_KEYS
     for key, kind in wanted.items():
-        if not isinstance(state.get(key), kind):
-            raise NetworkStateError("a pickled network's state lacks '%s' (%s)" % (key, kind.__name__))
+        if key not in state:
+            raise NetworkStateError("a pickled network's state lacks '%s'" % key)
+        if not isinstance(state[key], kind) or isinstance(state[key], bool):
+            raise NetworkStateError("a pickled network's '%s' is a %s, not a %s" % (key, type(state[key]).__name__, kind.__name__))
     name = state["name"]
+    for key, value in state["static_kwargs"].items():
+        if not _finite_setting(value):
+            raise NetworkStateError("network '%s' has a setting %s=%s that is not a finite number" % (name, key, _short_repr(value)))
     if not all(isinstance(comp, Network) for comp in state.get("components", {}).values()):
         raise NetworkStateError("the components of network '%s' are not networks" % name)
     values = OrderedDict()
@@ -102,8 +108,28 @@ def _checked_state(state) -> "OrderedDict[str, np.ndarray]":
     return values
 
 
+def _finite_setting(value) -> bool:
+    """False for NaN/Inf (or absurdly large numbers), also inside lists and dicts: settings become graph constants."""
+    if isinstance(value, (list, tuple)):
+        return all(_finite_setting(item) for item in value)
+    if isinstance(value, dict):
+        return all(_finite_setting(item) for item in value.values())
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isfinite(value)) and abs(value) < 1e30
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return abs(int(value)) < 2 ** 62
+    return True
+
+
+def _short_repr(value) -> str:
+    try:
+        return reprlib.repr(value)
+    except ValueError:  # e.g. an int too long to print
+        return "<%s>" % type(value).__name__
+
+
 def _settings_text(static_kwargs) -> str:
-    text = ", ".join("%s=%r" % item for item in sorted(static_kwargs.items()))
+    text = ", ".join("%s=%s" % (key, _short_repr(value)) for key, value in sorted(static_kwargs.items()))
     return "(%s)" % (text if len(text) <= 200 else text[:197] + "...")
 
 

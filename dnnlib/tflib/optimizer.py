@@ -23,6 +23,17 @@ def _tf1_optimizer_class(name: str):
     return util.get_obj_by_name(name)
 
 
+def _machine_of(device):
+    """(job, replica, task) of a device name: the process that runs it ('' for this one)."""
+    spec = tf.DeviceSpec.from_string(device or "")
+    return spec.job, spec.replica, spec.task
+
+
+def _sum_pairs(losses):
+    """[(sum over the losses of a variable's gradients in float32, var)] for [[(grad, var)] per loss]."""
+    return [(tf.add_n([tf.cast(g, tf.float32) for g, _ in per_var]), per_var[0][1]) for per_var in zip(*losses)]
+
+
 class Optimizer:
     """Collect losses from one or more devices with register_gradients(), then build one training op with apply_updates()."""
 
@@ -45,7 +56,12 @@ class Optimizer:
         self.skipped_in_a_row = None      # variable: updates skipped in a row for non-finite gradients (ours)
 
     def register_gradients(self, loss, trainable_vars):
-        """Add the gradients of `loss` w.r.t. the variables (a list, or a dict such as Network.trainables); once per device."""
+        """Add the gradients of `loss` w.r.t. the variables (a list, or a dict such as Network.trainables); once per tower.
+
+        The gradients are computed where the loss is; they are summed and applied where the variables are. Towers
+        with copies of their own (one machine) register their own variables; towers on other machines may share
+        one copy (training on several machines), whose device then receives every tower's gradients.
+        """
         assert not self._updates_applied, "register_gradients() after apply_updates()"
         variables = list(trainable_vars.values()) if isinstance(trainable_vars, dict) else list(trainable_vars)
         if not variables or not all(tfutil.is_tf_expression(v) for v in variables + [loss]):
@@ -54,10 +70,12 @@ class Optimizer:
         if self._grad_shapes is None:
             self._grad_shapes = shapes
         assert shapes == self._grad_shapes, "every register_gradients() call must use variables of the same shapes"
-        device = loss.device
-        assert all(v.device == device for v in variables), "loss (%r) and variables (%r) must be on one device" % (device, variables[0].device)
+        device = variables[0].device
+        assert all(v.device == device for v in variables), "the variables must be on one device, not %r and %r" % (device, [v.device for v in variables])
+        if self.use_loss_scaling and loss.device != device:
+            raise ValueError("loss scaling needs each tower's variables on the tower's device (%r, not %r)" % (loss.device, device))
 
-        with tf.name_scope(self.id + "_grad"), tf.device(device):
+        with tf.name_scope(self.id + "_grad"), tf.device(loss.device):
             optimizer = self._dev_opt.get(device)
             if optimizer is None:
                 optimizer = self.optimizer_class(name="%s_opt%d" % (self.scope.replace("/", "_"), len(self._dev_opt)),
@@ -66,14 +84,28 @@ class Optimizer:
                 self._dev_grads[device] = []
             scaled_loss = self.apply_loss_scaling(tf.cast(loss, tf.float32))
             pairs = optimizer.compute_gradients(scaled_loss, variables, gate_gradients=tf.train.Optimizer.GATE_NONE)
-            self._dev_grads[device].append([(tf.zeros_like(v) if g is None else g, v) for g, v in pairs])
+            self._dev_grads[device].append((loss.device, [(tf.zeros_like(v) if g is None else g, v) for g, v in pairs]))
 
     def _sum_per_device(self):
-        """device -> [(sum of that device's gradients in float32, var)]."""
+        """device -> [(sum of the gradients for that device's variables in float32, var)].
+
+        Gradients computed on another machine are summed there first, so each machine sends one sum, not one per tower.
+        """
         summed = OrderedDict()
         for index, (device, losses) in enumerate(self._dev_grads.items()):
-            with tf.name_scope("ProcessGrads%d" % index), tf.device(device):
-                summed[device] = [(tf.add_n([tf.cast(g, tf.float32) for g, _ in per_var]), per_var[0][1]) for per_var in zip(*losses)]
+            with tf.name_scope("ProcessGrads%d" % index):
+                by_machine = OrderedDict()  # (job, replica, task) -> [(loss device, grads)]
+                for loss_device, pairs in losses:
+                    by_machine.setdefault(_machine_of(loss_device), []).append((loss_device, pairs))
+                parts = []
+                for machine, machine_losses in by_machine.items():
+                    if machine == _machine_of(device) or len(machine_losses) == 1:
+                        parts += [pairs for _, pairs in machine_losses]
+                        continue
+                    with tf.device(machine_losses[0][0]):
+                        parts.append(_sum_pairs([pairs for _, pairs in machine_losses]))
+                with tf.device(device):
+                    summed[device] = _sum_pairs(parts)
         return summed
 
     def _sum_across_devices(self, summed):

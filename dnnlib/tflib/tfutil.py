@@ -95,8 +95,11 @@ def _sanitize_tf_config(config_dict=None) -> dict:
     return dict(_DEFAULT_TF_CONFIG, **(config_dict or {}))
 
 
-def init_tf(config_dict=None) -> None:
-    """Create the process-wide default session (unless there is one), seeding NumPy and TensorFlow as configured."""
+def init_tf(config_dict=None, target="", session_config=None) -> None:
+    """Create the process-wide default session (unless there is one), seeding NumPy and TensorFlow as configured.
+
+    target and session_config go to create_session (a distributed runtime's server and its ClusterDef).
+    """
     if tf.get_default_session() is None:
         config = _sanitize_tf_config(config_dict)
         if config["rnd.np_random_seed"] is not None:
@@ -109,7 +112,7 @@ def init_tf(config_dict=None) -> None:
         for key, value in config.items():
             if key.startswith("env."):
                 os.environ[key[len("env."):]] = str(value)
-        create_session(config, force_as_default=True)
+        create_session(config, force_as_default=True, target=target, session_config=session_config)
 
 
 def assert_tf_initialized():
@@ -134,10 +137,17 @@ def _config_proto(config: dict):
     return proto
 
 
-def create_session(config_dict=None, force_as_default=False):
-    """A session configured like init_tf's; with force_as_default it stays the thread's default for good."""
+def create_session(config_dict=None, force_as_default=False, target="", session_config=None):
+    """A session configured like init_tf's; with force_as_default it stays the thread's default for good.
+
+    target: "" for this process's devices, or a server's "grpc://host:port"; session_config: a tf.ConfigProto
+    merged over the one config_dict gives, for fields that dotted keys cannot set (such as cluster_def).
+    """
+    proto = _config_proto(_sanitize_tf_config(config_dict))
+    if session_config is not None:
+        proto.MergeFrom(session_config)
     with tf_startup.native_stderr_held():  # the first session lists devices: CUDA's start-up lines on CPU-only machines
-        session = tf.Session(config=_config_proto(_sanitize_tf_config(config_dict)))
+        session = tf.Session(target, config=proto)
     if force_as_default:
         context = session.as_default()
         context.enforce_nesting = False
