@@ -206,27 +206,62 @@ class TFRecordDataset:
         self.label_size = int(self._labels.shape[1])
         self.label_dtype = self._labels.dtype.name
 
+        self._levels = [(path, shape, lod) for path, shape, lod in levels if lod >= 0]
+        self._pipeline_args = dict(repeat=repeat, shuffle_mb=shuffle_mb, prefetch_mb=prefetch_mb, buffer_mb=buffer_mb, num_threads=num_threads)
+        self._readers = []  # ours: add_reader()'s iterators on other machines, configured with this one
         with tf.name_scope("Dataset"), tf.device("/cpu:0"):
             self._minibatch_in = tf.placeholder(tf.int64, name="minibatch_in", shape=[])
             self._labels_var = tflib.create_var_with_large_initial_value(self._labels, name="labels_var")
-            label_rows = tf.data.Dataset.from_tensor_slices(self._labels_var)
-            pipelines = {lod: self._pipeline(path, shape, label_rows, repeat, shuffle_mb, prefetch_mb, buffer_mb, num_threads)
-                         for path, shape, lod in levels if lod >= 0}
-            self._iterator = tf.data.Iterator.from_structure(tf.data.get_output_types(pipelines[0]), tf.data.get_output_shapes(pipelines[0]))
-            self._initializers = {lod: self._iterator.make_initializer(pipeline) for lod, pipeline in pipelines.items()}
+            self._iterator, self._initializers = self._make_iterator(self.tfrecord_dir)
 
-    def _pipeline(self, path, shape, label_rows, repeat, shuffle_mb, prefetch_mb, buffer_mb, num_threads):
-        """records -> (image, label) pairs -> shuffle -> repeat -> prefetch -> minibatches, for one resolution."""
+    def _make_iterator(self, tfrecord_dir, shard=None):
+        """(iterator, {lod: initializer}) over the level files as found in tfrecord_dir; shard = (index, count) or None."""
+        label_rows = tf.data.Dataset.from_tensor_slices(self._labels_var)
+        pipelines = {lod: self._pipeline(path, os.path.join(tfrecord_dir, os.path.basename(path)), shape, label_rows, shard, **self._pipeline_args)
+                     for path, shape, lod in self._levels}
+        iterator = tf.data.Iterator.from_structure(tf.data.get_output_types(pipelines[0]), tf.data.get_output_shapes(pipelines[0]))
+        return iterator, {lod: iterator.make_initializer(pipeline) for lod, pipeline in pipelines.items()}
+
+    def _pipeline(self, path, read_path, shape, label_rows, shard, repeat, shuffle_mb, prefetch_mb, buffer_mb, num_threads):
+        """records -> (image, label) pairs -> shuffle -> repeat -> prefetch -> minibatches, for one resolution.
+
+        path is the file here (its format is read from it); read_path is where the pipeline's device finds it.
+        """
         item_bytes = int(np.prod(shape)) * np.dtype(self.dtype).itemsize
-        images = tf.data.TFRecordDataset(path, compression_type=compression_type(path), buffer_size=buffer_mb << 20)
+        images = tf.data.TFRecordDataset(read_path, compression_type=compression_type(path), buffer_size=buffer_mb << 20)
+        if shard is not None:  # every count-th record and label row from index on: the images stay paired with their labels
+            images, label_rows = images.shard(shard[1], shard[0]), label_rows.shard(shard[1], shard[0])
         pairs = tf.data.Dataset.zip((images.map(parse_tfrecord_tf, num_parallel_calls=num_threads), label_rows))
-        if shuffle_mb > 0:
-            pairs = pairs.shuffle(_items_in(shuffle_mb, item_bytes))
+        if shuffle_mb > 0:  # a buffer beyond the record count shuffles no better, but TF reserves every slot (GBs at 4x4)
+            pairs = pairs.shuffle(min(_items_in(shuffle_mb, item_bytes), max(self.num_images, 1)))
         if repeat:
             pairs = pairs.repeat()
         if prefetch_mb > 0:
             pairs = pairs.prefetch(_items_in(prefetch_mb, item_bytes))
         return pairs.batch(self._minibatch_in)
+
+    def add_reader(self, device, shard_index=0, num_shards=1, tfrecord_dir=None):
+        """Ours, for training on several machines: an iterator of its own on `device` (a worker's CPU) over every
+        num_shards-th image from shard_index on, reading the level files from tfrecord_dir as that machine sees it
+        (default: the same path as here). configure() keeps it at the same minibatch size and lod as this dataset.
+        Returns an object with get_minibatch_tf(); DatasetError when that machine lacks a file.
+        """
+        tfrecord_dir = self.tfrecord_dir if tfrecord_dir is None else tfrecord_dir
+        if not 0 <= shard_index < num_shards:
+            raise ValueError("shard_index %d is not in 0..%d" % (shard_index, num_shards - 1))
+        with tf.name_scope("DatasetReader%d" % len(self._readers)), tf.device(device):
+            read_paths = [os.path.join(tfrecord_dir, os.path.basename(path)) for path, _shape, _lod in self._levels]
+            found = tflib.run([tf.size(tf.io.matching_files(path)) for path in read_paths])
+            missing = [path for path, count in zip(read_paths, found) if count == 0]
+            if missing:
+                raise DatasetError("'%s' does not exist on %s, which reads the dataset from its own disk: put the dataset at that path "
+                                   "on every machine (a shared filesystem, or a copy) or name its directory there." % (missing[0], device))
+            iterator, initializers = self._make_iterator(tfrecord_dir, shard=(shard_index, num_shards))
+        reader = dnnlib.EasyDict(device=device, initializers=initializers, get_minibatch_tf=iterator.get_next)
+        self._readers.append(reader)
+        if self._lod >= 0:
+            tflib.run(initializers[self._lod], {self._minibatch_in: self._minibatch_size})
+        return reader
 
     def _find_levels(self, resolution):
         """[(file, shape, lod)] after checking that the files form a complete pyramid; sets the shape attributes."""
@@ -286,7 +321,7 @@ class TFRecordDataset:
         lod = int(np.floor(lod))
         assert minibatch_size > 0 and lod in self._initializers, "no data for lod %d" % lod
         if (minibatch_size, lod) != (self._minibatch_size, self._lod):
-            tflib.run(self._initializers[lod], {self._minibatch_in: minibatch_size})
+            tflib.run([self._initializers[lod]] + [reader.initializers[lod] for reader in self._readers], {self._minibatch_in: minibatch_size})
             self._minibatch_size, self._lod = minibatch_size, lod
 
     def get_minibatch_tf(self):
@@ -327,7 +362,7 @@ class TFRecordDataset:
         """Labels of random dataset rows (a [count, 0] tensor without labels)."""
         if self.label_size == 0:
             return tf.zeros(shape=[count, 0], dtype=self.label_dtype)
-        with tf.device("/cpu:0"):
+        with tf.device(self._labels_var.device):  # beside the labels: only the rows drawn travel to a tower on another machine
             rows = tf.random.uniform([count], 0, self._labels.shape[0], dtype=tf.int32)
             return tf.gather(self._labels_var, rows)
 
