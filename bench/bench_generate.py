@@ -4,7 +4,7 @@ Examples:
   python bench/bench_generate.py                          # official layout at 256 and 1024, minibatch 1 and 8
   python bench/bench_generate.py --network my.pkl --minibatch 4 --structure fixed
   python bench/bench_generate.py --profile                # plus the op-time split of one traced run
-  python bench/bench_generate.py --compare-xla            # XLA on the synthesis vs off, alternating runs
+  python bench/bench_generate.py --xla                    # the synthesis's elementwise layer tails compiled by XLA
 Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
 the median over --repeats timed runs after one warm-up run. 'roofline' is the conv/matmul
 work per second as a share of that conv peak; 'peak RSS' is the process's so far.
@@ -72,6 +72,7 @@ def main():
     parser.add_argument("--minibatch", default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
+    parser.add_argument("--xla", action="store_true", help="run the synthesis with xla=True (XLA-compiled elementwise layer tails)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
     args = parser.parse_args()
 
@@ -88,7 +89,7 @@ def main():
     for label, Gs in networks:
         for minibatch in [int(v) for v in args.minibatch.split(",")]:
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
-            kwargs = run_kwargs(minibatch, args.structure)
+            kwargs = run_kwargs(minibatch, args.structure, dict(xla=True) if args.xla else None)
             seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
             by_type, gemm, _depthwise = profile_run(Gs, latents, kwargs)
             rate = gemm / seconds / 1e9

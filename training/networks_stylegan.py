@@ -6,6 +6,8 @@ each network's boundary. Variable names, shapes and initialisers are the
 original's, so official weights load 1:1.
 """
 
+import contextlib
+
 import numpy as np
 import tensorflow.compat.v1 as tf
 
@@ -78,6 +80,8 @@ def _blur2d(x, f=[1, 2, 1], normalize=True, flip=False, stride=1):
     assert kernel.ndim == 2
     if normalize:
         kernel /= np.sum(kernel)
+    if not np.all(np.isfinite(kernel)):  # settings may come from a pickle: never a filter that turns images into NaN
+        raise ValueError("blur_filter %s gives a non-finite float32 filter" % (list(np.ravel(f)),))
     if flip:
         kernel = kernel[::-1, ::-1]
     channels = int(x.shape[3])
@@ -211,26 +215,42 @@ def _pad_and_add(w):
     return tf.add_n([w[1:, 1:], w[:-1, 1:], w[1:, :-1], w[:-1, :-1]])
 
 
-def _transposed_conv_2x(x, w4):
-    """conv2d_transpose(x, w4, stride 2, SAME) for a 4x4 kernel [4,4,in,out], as four 2x2 phase convolutions.
+# Resampling convolutions with a 3x3 kernel w. Their kernels are fixed linear mixes of w's taps; each
+# mix is one constant matrix times w (one matmul, and one in the gradient) rather than slices and
+# sums, whose gradients would each write a weight-sized tensor at every training step.
+# Row mixes for output row 2m+dy of a 2x upsampling, from input rows (m-1, m) for dy=0 and (m, m+1) for dy=1:
+_UP_ROWS_UNFUSED = [[[1, 0, 0], [0, 1, 1]], [[1, 1, 0], [0, 0, 1]]]  # nearest upsampling then the 3x3 conv
+_UP_ROWS_FUSED = [[[0, 0, 1], [1, 1, 0]], [[0, 1, 1], [1, 0, 0]]]    # transposed conv with the pad-and-add 4x4 kernel
+_DOWN_ROWS = [[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]]            # pad-and-add: the 3x3 conv then a 2x2 box filter
 
-    Output pixel (2m+dy, 2n+dx) only sees input rows m-1..m (dy=0) or m..m+1
-    (dy=1), through kernel taps (3,1) or (2,0); the same holds for columns.
-    Each phase is an ordinary convolution that pads itself, and the phases are
-    interleaved by two stacks. This does a quarter of the arithmetic of
-    upsample-then-conv and runs faster than TensorFlow's transposed convolution.
+
+def _mix_taps(w, mix, shape):
+    """sum_ij mix[..., i, j] w[i, j] for a [3,3,in,out] kernel w and a constant mix [..., 3, 3]: shape + [in, out]."""
+    mix = np.asarray(mix, np.float32).reshape(-1, 9)
+    cin, cout = w.shape[2].value, w.shape[3].value
+    mixed = tf.matmul(tf.constant(mix, dtype=w.dtype), tf.reshape(w, [9, cin * cout]))
+    return tf.reshape(mixed, list(shape) + [cin, cout])
+
+
+def _upscale_conv_2x(x, w, rows):
+    """2x upsampling with a 3x3 kernel as four 2x2 phase convolutions, interleaved by two stacks.
+
+    Output pixel (2m+dy, 2n+dx) sees input rows m-1..m (dy=0) or m..m+1 (dy=1), and the same for columns;
+    rows[dy][a] gives the mix of w's three rows for tap a. Each phase convolution pads itself. A quarter of the
+    arithmetic of upsample-then-conv (4 of 9 taps per output), and faster than a transposed convolution.
     """
-    _, h, w, _ = [d.value for d in x.shape]
-    fmaps = w4.shape[3].value
-    taps = {0: [3, 1], 1: [2, 0]}
+    _, h, width, _ = [d.value for d in x.shape]
+    fmaps = w.shape[3].value
+    rows = np.asarray(rows, np.float32)  # [dy, a, i]
+    mix = np.einsum("yai,xbj->yxabij", rows, rows)
+    kernels = tf.unstack(_mix_taps(w, mix, [4, 2, 2]), axis=0)  # phases in (dy, dx) order
     pads = {0: [1, 0], 1: [0, 1]}
 
     def phase(dy, dx):
-        kernel = tf.gather(tf.gather(w4, taps[dy], axis=0), taps[dx], axis=1)
-        return tf.nn.conv2d(x, kernel, strides=[1, 1, 1, 1], padding=[[0, 0], pads[dy], pads[dx], [0, 0]])
+        return tf.nn.conv2d(x, kernels[dy * 2 + dx], strides=[1, 1, 1, 1], padding=[[0, 0], pads[dy], pads[dx], [0, 0]])
 
-    rows = [tf.reshape(tf.stack([phase(dy, 0), phase(dy, 1)], axis=3), [-1, h, w * 2, fmaps]) for dy in (0, 1)]
-    return tf.reshape(tf.stack(rows, axis=2), [-1, h * 2, w * 2, fmaps])
+    out_rows = [tf.reshape(tf.stack([phase(dy, 0), phase(dy, 1)], axis=3), [-1, h, width * 2, fmaps]) for dy in (0, 1)]
+    return tf.reshape(tf.stack(out_rows, axis=2), [-1, h * 2, width * 2, fmaps])
 
 
 def _is_fused(fused_scale, resolution):
@@ -239,23 +259,36 @@ def _is_fused(fused_scale, resolution):
 
 
 def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
-    """2x upsample + conv; fused (a transposed conv with the pad-and-add 4x4 kernel) from 128x128 output up."""
+    """2x upsample + conv; fused (a transposed conv with the pad-and-add 4x4 kernel) from 128x128 output up.
+
+    Unfused, a 3x3 kernel runs as the same four phase convolutions with the flipped kernel: output pixel
+    (2m+dy) sees input rows m-1, m with taps w0, w1+w2 (dy=0) or m, m+1 with w0+w1, w2 (dy=1).
+    """
     assert kernel >= 1 and kernel % 2 == 1
-    if not _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value) * 2):
-        upsampled = upscale2d(x)
-        return conv2d(upsampled, fmaps, kernel, **kwargs)
+    fused = _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value) * 2)
+    if not fused and kernel != 3:
+        return conv2d(upscale2d(x), fmaps, kernel, **kwargs)
+    assert kernel == 3, "the fused 2x upsampling conv takes a 3x3 kernel"
     w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
-    return _transposed_conv_2x(x, tf.cast(_pad_and_add(w), x.dtype))
+    return _upscale_conv_2x(x, tf.cast(w, x.dtype), _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED)
 
 
 def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
-    """conv + 2x box downsample; fused (stride-2 conv with 0.25 x the pad-and-add kernel) from 128x128 input up."""
+    """conv + 2x box downsample; fused (stride-2 conv with 0.25 x the pad-and-add kernel) from 128x128 input up.
+
+    For a 3x3 kernel both are the same function; the unfused one also runs as the stride-2 conv.
+    """
     assert kernel >= 1 and kernel % 2 == 1
-    if not _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value)):
-        y = conv2d(x, fmaps, kernel, **kwargs)
-        return downscale2d(y)
+    fused = _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value))
+    if not fused and kernel != 3:
+        return downscale2d(conv2d(x, fmaps, kernel, **kwargs))
+    # Fused or not, the same function: a 3x3 conv then a 2x2 box average is this stride-2 4x4 conv (4/9 of the work).
     w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
-    w = _pad_and_add(w) * 0.25
+    if kernel == 3:
+        down = np.asarray(_DOWN_ROWS, np.float32)
+        w = _mix_taps(w, np.einsum("pi,qj->pqij", down, down) * 0.25, [4, 4])
+    else:
+        w = _pad_and_add(w) * 0.25
     return tf.nn.conv2d(x, tf.cast(w, x.dtype), strides=[1, 2, 2, 1], padding="SAME")
 
 
@@ -373,6 +406,11 @@ def lazy_select(default, *cases):
     for condition, make in reversed(cases):
         result = (lambda c, m, r: lambda: tf.cond(c, m, r))(condition, make, result)
     return result()
+
+
+def _xla_scope(enabled):
+    """Ops built inside are compiled by XLA (fused into few loops) when enabled."""
+    return tf.xla.experimental.jit_scope(compile_ops=True, separate_compiled_gradients=True) if enabled else contextlib.nullcontext()
 
 
 def _is_plain_number(value):
@@ -564,6 +602,7 @@ def G_synthesis(
     structure           = "auto",           # 'fixed', 'linear', 'recursive' or 'auto'
     is_template_graph   = False,
     force_clean_graph   = False,            # no random noise, linear structure (for a readable template graph)
+    xla                 = False,            # compile each layer's elementwise tail with XLA (opt-in: faster for batched generation only)
     **_kwargs):
     """The synthesis network: a learned 4x4 constant grown to full resolution, styled per layer."""
     resolution_log2 = resolution_log2_of(resolution)
@@ -594,6 +633,10 @@ def G_synthesis(
 
     def epilogue(x, layer_idx):
         """noise -> bias -> activation -> pixel norm -> instance norm -> style."""
+        with _xla_scope(xla):
+            return _epilogue(x, layer_idx)
+
+    def _epilogue(x, layer_idx):
         if use_noise:
             x = apply_noise(x, noise_var=noise_inputs[layer_idx], randomize_noise=randomize_noise)
         x = act(apply_bias(x))

@@ -1,0 +1,31 @@
+"""bench/flops.py counts the multiply-adds of convolutions and matmuls (forward and backward) from static shapes."""
+
+import os
+import sys
+
+import tensorflow.compat.v1 as tf
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import flops  # noqa: E402
+
+
+def test_conv_matmul_and_backprop_flops():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 8, 8, 4])
+        w = tf.ones([3, 3, 4, 6])
+        y = tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
+        dx, dw = tf.gradients(tf.reduce_sum(y), [x, w])
+        m = tf.matmul(tf.ones([5, 7]), tf.ones([7, 3]))
+        conv = 2 * 2 * 8 * 8 * 6 * 3 * 3 * 4  # batch 2
+        assert flops.op_flops(y.op, batch=2) == conv
+        assert flops.op_flops(dx.op, batch=2) == conv
+        assert flops.op_flops(dw.op, batch=2) == conv
+        assert flops.op_flops(m.op) == 2 * 5 * 7 * 3
+        assert flops.useful_flops([y.op, dx.op, dw.op, m.op], batch=2) == (3 * conv + 2 * 5 * 7 * 3, 0)
+
+
+def test_depthwise_counted_apart():
+    with tf.Graph().as_default():
+        x = tf.zeros([1, 4, 4, 3])
+        y = tf.nn.depthwise_conv2d(x, tf.ones([3, 3, 3, 1]), strides=[1, 1, 1, 1], padding="SAME")
+        assert flops.useful_flops([y.op]) == (0, 2 * 4 * 4 * 3 * 9)
