@@ -229,7 +229,7 @@ if _config_name == "fashion32":
     dataset       = EasyDict(tfrecord_dir="fashion-mnist", max_label_size="full")
     sched         = EasyDict(lod_initial_resolution=8, lod_training_kimg=30, lod_transition_kimg=30, minibatch_base=32, G_lrate_base=0.002, D_lrate_base=0.002, tick_kimg_base=10, tick_kimg_dict={})
     grid          = EasyDict(size="1080p", layout="row_per_class")
-    metrics       = []
+    metrics       = [EasyDict(metric_base.fid10k, feature_network="fmnist")]  # FID in the bundled classifier's feature space: offline
     submit_config = dnnlib.SubmitConfig()
     tf_config     = dict(_SEED)
 
@@ -266,11 +266,23 @@ def _parse_args():
     parser.add_argument("--snapshot-minutes", type=float,
                         help="also snapshot when this many minutes passed since the last snapshot, keeping the newest 3 such (default 15; 0 = off)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
+    several = parser.add_argument_group("training on several machines (TensorFlow's distributed runtime; or set TF_CONFIG)")
+    several.add_argument("--cluster", help="workers' HOST:PORT,HOST:PORT,...: the same list for the run (the chief) and every worker")
+    several.add_argument("--worker", action="store_true", help="be worker --task of --cluster: serve until killed (ignores the training options)")
+    several.add_argument("--task", type=int, help="this worker's position in --cluster, from 0")
+    several.add_argument("--chief-address", help="HOST:PORT where the workers reach this run (default: this machine's address towards "
+                                                 "the first worker, any free port)")
+    several.add_argument("--worker-data-dir", help="where the workers find --dataset (default: --data-dir as an absolute path, e.g. on a shared filesystem)")
+    several.add_argument("--worker-timeout", type=float, default=600.0, help="seconds a training step may wait for the workers before the run "
+                                                                             "stops (default 600; a worker that died stops it at once)")
     return parser.parse_args()
 
 
-def _apply_overrides(args):
-    """Apply command-line choices to the module-level settings, so config.txt records what actually ran."""
+def _apply_overrides(args, num_workers=1):
+    """Apply command-line choices to the module-level settings, so config.txt records what actually ran.
+
+    On a cluster, --num-gpus counts each worker's GPUs; the preset's minibatch line is that of all the cluster's GPUs.
+    """
     global desc, metrics
     if args.data_dir is not None:
         config.data_dir = args.data_dir
@@ -289,9 +301,11 @@ def _apply_overrides(args):
     if args.num_gpus is not None:
         lines = _GPU_LINES.get(_config_name)
         if lines is not None:
-            if args.num_gpus not in lines:
+            if args.num_gpus * num_workers not in lines:
+                if num_workers > 1:
+                    raise dnnlib.util.UserError("--num-gpus times the %d workers must be one of %s for --config=%s." % (num_workers, sorted(lines), _config_name))
                 raise dnnlib.util.UserError("--num-gpus must be one of %s for --config=%s." % (sorted(lines), _config_name))
-            suffix, sched.minibatch_base, sched.minibatch_dict = lines[args.num_gpus]
+            suffix, sched.minibatch_base, sched.minibatch_dict = lines[args.num_gpus * num_workers]
             old = [s for s, _, _ in lines.values() if re.search(re.escape(s) + "(-|$)", desc)]
             desc = desc.replace(old[0], suffix, 1) if old else desc + suffix  # keep the suffix where the block put it
         submit_config.num_gpus = args.num_gpus
@@ -334,10 +348,48 @@ def _training_options(kwargs):
     return json.dumps(options, indent=2, sort_keys=True, default=misc.json_fallback) + "\n"
 
 
+def _cluster_role(args):
+    """EasyDict(role, workers, chief, task) from --worker/--cluster/--task/--chief-address or TF_CONFIG; None on one machine."""
+    if args.cluster is None and not os.environ.get("TF_CONFIG", "").strip():
+        if args.worker or args.task is not None or args.chief_address is not None:
+            raise dnnlib.util.UserError("--worker, --task and --chief-address need --cluster=HOST:PORT,... (or TF_CONFIG).")
+        return None
+    from dnnlib.tflib import cluster as tfcluster  # TensorFlow only when a cluster is asked for
+    if args.cluster is not None:
+        found = EasyDict(role="chief", workers=tfcluster.parse_addresses(args.cluster), task=args.task, chief=None)
+    else:
+        found = tfcluster.from_tf_config()
+    if args.worker:
+        found.role = "worker"
+    if args.task is not None:
+        found.task = args.task
+    if args.chief_address is not None:
+        found.chief = tfcluster.parse_address(args.chief_address, "--chief-address")
+    if found.role == "worker" and found.task is None:
+        raise dnnlib.util.UserError("A worker needs --task=N, its position in --cluster.")
+    if found.role == "chief" and args.task is not None:
+        raise dnnlib.util.UserError("--task is for workers (with --worker); the training run is the chief.")
+    return found
+
+
+def _cluster_args(role, args):
+    """The training loop's cluster_args (kwargs of dnnlib.tflib.cluster.Cluster)."""
+    if args.worker_timeout <= 0:
+        raise dnnlib.util.UserError("--worker-timeout must be positive.")
+    if G_opt.get("use_loss_scaling") or D_opt.get("use_loss_scaling"):
+        raise dnnlib.util.UserError("Loss scaling (the fp16 presets) is not supported on several machines yet.")
+    return EasyDict(workers=role.workers, chief_address=role.chief, timeout=args.worker_timeout, data_dir=args.worker_data_dir)
+
+
 def main():
     args = _parse_args() if __name__ == "__main__" else None
+    role = _cluster_role(args) if args is not None else None
+    if role is not None and role.role == "worker":
+        from dnnlib.tflib import cluster as tfcluster
+        tfcluster.serve_worker(role.workers, role.task)
+        return
     if args is not None:
-        _apply_overrides(args)
+        _apply_overrides(args, num_workers=len(role.workers) if role else 1)
 
     run_config = copy.deepcopy(submit_config)
     run_config.run_dir_root = dnnlib.submission.submit.get_template_from_path(config.result_dir)
@@ -348,12 +400,17 @@ def main():
                    "dataset_args": dataset, "sched_args": sched, "grid_args": grid, "metric_arg_list": metrics, "tf_config": tf_config,
                    "submit_config": run_config})
 
+    if role is not None:
+        kwargs.cluster_args = _cluster_args(role, args)
     if args is not None and args.dry_run:
         print("Run dir: %s/NNNNN-%s" % (config.result_dir, desc))
         pprint.pprint({k: v for k, v in kwargs.items() if k != "submit_config"}, indent=4, width=120)
         print("num_gpus: %d, data_dir: %s" % (kwargs.submit_config.num_gpus, config.data_dir))
         return
     _check_inputs(trust_pickles=bool(args and args.trust_pickles))
+    if role is not None:
+        from dnnlib.tflib import cluster as tfcluster
+        tfcluster.check_reachable(role.workers)  # before submit_run makes the run dir
     run_config.run_dir_files = {"config.txt": settings_text(sys.modules[__name__]), "training_options.json": _training_options(kwargs)}
     dnnlib.submit_run(**kwargs)
 

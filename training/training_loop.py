@@ -6,7 +6,9 @@ schedule of training_schedule(), and writes image grids, network snapshots,
 metrics and TensorBoard summaries into the run dir.
 """
 
+import contextlib
 import os
+import sys
 import time
 from typing import NamedTuple
 
@@ -16,6 +18,7 @@ import tensorflow.compat.v1 as tf
 import config
 import dnnlib
 import dnnlib.tflib as tflib
+from dnnlib.tflib import cluster as tfcluster
 from dnnlib.tflib.autosummary import autosummary
 from metrics import metric_base
 from training import dataset, misc
@@ -139,14 +142,21 @@ class TrainingGraph(NamedTuple):
 
 
 def build_training_graph(*, G, D, Gs, training_set, num_gpus=1, G_smoothing_kimg=10.0, G_opt_args={}, D_opt_args={},
-                         G_loss_args={}, D_loss_args={}, mirror_augment=False, drange_net=[-1, 1]) -> TrainingGraph:
-    """Per-GPU towers with their losses, the optimizers' training ops and the Gs moving-average op."""
+                         G_loss_args={}, D_loss_args={}, mirror_augment=False, drange_net=[-1, 1], towers=None) -> TrainingGraph:
+    """Per-GPU towers with their losses, the optimizers' training ops and the Gs moving-average op.
+
+    towers (ours, for several machines): [(device, get_minibatch_tf)] of towers that all use G and D where they
+    are, instead of num_gpus towers on this machine with a copy of the networks each (see cluster_towers()).
+    """
     print("Building TensorFlow graph...")
+    shared = towers is not None
+    if not shared:
+        towers = [("/gpu:%d" % index, training_set.get_minibatch_tf) for index in range(num_gpus)]
     with tf.name_scope("Inputs"), tf.device("/cpu:0"):
         inputs = dnnlib.EasyDict(lod_in=tf.placeholder(tf.float32, name="lod_in", shape=[]),
                                  lrate_in=tf.placeholder(tf.float32, name="lrate_in", shape=[]),
                                  minibatch_in=tf.placeholder(tf.int32, name="minibatch_in", shape=[]))
-        per_tower = inputs.minibatch_in // num_gpus
+        per_tower = inputs.minibatch_in // len(towers)
         if G_smoothing_kimg > 0.0:  # half-life of G_smoothing_kimg thousand images
             Gs_beta = tf.pow(0.5, tf.cast(inputs.minibatch_in, tf.float32) / (G_smoothing_kimg * 1000.0))
         else:
@@ -154,11 +164,12 @@ def build_training_graph(*, G, D, Gs, training_set, num_gpus=1, G_smoothing_kimg
 
     G_opt = tflib.Optimizer(name="TrainG", learning_rate=inputs.lrate_in, **G_opt_args)
     D_opt = tflib.Optimizer(name="TrainD", learning_rate=inputs.lrate_in, **D_opt_args)
-    for tower in range(num_gpus):
-        with tf.name_scope("GPU%d" % tower), tf.device("/gpu:%d" % tower):
-            G_tower, D_tower = (G, D) if tower == 0 else (G.clone(G.name + "_shadow"), D.clone(D.name + "_shadow"))
-            set_lod = [tf.assign(net.find_var("lod"), inputs.lod_in) for net in (G_tower, D_tower)]
-            images, labels = training_set.get_minibatch_tf()
+    for tower, (device, get_minibatch_tf) in enumerate(towers):
+        with tf.name_scope("GPU%d" % tower), tf.device(device):
+            G_tower, D_tower = (G, D) if tower == 0 or shared else (G.clone(G.name + "_shadow"), D.clone(D.name + "_shadow"))
+            if tower == 0 or not shared:
+                set_lod = [tf.assign(net.find_var("lod"), inputs.lod_in) for net in (G_tower, D_tower)]
+            images, labels = get_minibatch_tf()
             images = process_reals(images, inputs.lod_in, mirror_augment, training_set.dynamic_range, drange_net)
             common = dict(G=G_tower, D=D_tower, training_set=training_set, minibatch_size=per_tower)
             with tf.name_scope("G_loss"), tf.control_dependencies(set_lod):
@@ -170,6 +181,25 @@ def build_training_graph(*, G, D, Gs, training_set, num_gpus=1, G_smoothing_kimg
     G_train_op, D_train_op = G_opt.apply_updates(), D_opt.apply_updates()
     Gs_update_op = Gs.setup_as_moving_average_of(src_net=G, beta=Gs_beta)  # non-trainables (lod, noise, dlatent_avg) copied
     return TrainingGraph(inputs, G_opt, D_opt, G_train_op, D_train_op, Gs_update_op)
+
+
+def cluster_towers(tower_devices, training_set, tfrecord_dir=None):
+    """[(device, get_minibatch_tf)] for build_training_graph's towers on other machines.
+
+    The towers of one worker share a reader on that worker's CPU, over the worker's shard of the dataset,
+    read from tfrecord_dir as the worker sees it; a dataset without add_reader (synthetic) is used as is,
+    so its ops run in each tower.
+    """
+    readers, towers = {}, []
+    machines = sorted({(spec.job, spec.task) for spec in map(tf.DeviceSpec.from_string, tower_devices)})
+    for device in tower_devices:
+        spec = tf.DeviceSpec.from_string(device)
+        machine = (spec.job, spec.task)
+        if machine not in readers:
+            readers[machine] = (training_set.add_reader("/job:%s/task:%d/device:CPU:0" % machine, machines.index(machine), len(machines), tfrecord_dir)
+                                if hasattr(training_set, "add_reader") else training_set)
+        towers.append((device, readers[machine].get_minibatch_tf))
+    return towers
 
 
 def _nonfinite_check(networks):
@@ -196,8 +226,8 @@ def _peak_gpu_memory_gb():
     return 0.0
 
 
-def _tick_line(cur_tick, cur_nimg, sched, total_time, tick_time, tick_kimg, maintenance_time):
-    """The progress line, every value recorded through autosummary as in the original."""
+def _tick_line(cur_tick, cur_nimg, sched, total_time, tick_time, tick_kimg, maintenance_time, num_workers=None):
+    """The progress line, every value recorded through autosummary as in the original (ours: `workers N` on a cluster)."""
     fields = [
         ("tick", "%-5d", "Progress/tick", cur_tick),
         ("kimg", "%-8.1f", "Progress/kimg", cur_nimg / 1000.0),
@@ -208,7 +238,7 @@ def _tick_line(cur_tick, cur_nimg, sched, total_time, tick_time, tick_kimg, main
         ("sec/kimg", "%-7.2f", "Timing/sec_per_kimg", tick_time / tick_kimg),
         ("maintenance", "%-6.1f", "Timing/maintenance_sec", maintenance_time),
         ("gpumem", "%-4.1f", "Resources/peak_gpu_mem_gb", _peak_gpu_memory_gb()),
-    ]
+    ] + ([("workers", "%-3d", "Resources/workers", num_workers)] if num_workers else [])
     parts = []
     for label, fmt, tag, value in fields:
         value = autosummary(tag, value)
@@ -250,119 +280,164 @@ def training_loop(
     resume_kimg             = 0.0,      # progress at resume; 0 = read it from the snapshot (ours)
     resume_time             = 0.0,      # seconds trained before resume; 0 = read it from the snapshot (ours)
     snapshot_minutes        = 15.0,     # ours: also snapshot when this long has passed since the last one (0 = off) ...
-    keep_time_snapshots     = 3):       # ... keeping only the newest few of those extra snapshots
+    keep_time_snapshots     = 3,        # ... keeping only the newest few of those extra snapshots
+    cluster_args            = {}):      # ours: kwargs of dnnlib.tflib.cluster.Cluster (workers, ...) to train on several machines; {} = this one
     """Train G and D with progressive growing, writing grids, snapshots, metrics and summaries into the run dir."""
     ctx = dnnlib.RunContext(submit_config)  # config.txt is written by the caller (train.py), with the run dir
-    tflib.init_tf(tf_config)
     num_gpus = submit_config.num_gpus
     run_dir = submit_config.run_dir
+    cluster = tfcluster.Cluster(**cluster_args) if cluster_args else None
+    tflib.init_tf(tf_config, **({} if cluster is None else dict(target=cluster.target, session_config=cluster.session_config())))
     run_options = dict(dataset_args=dict(dataset_args, shuffle_mb=0), mirror_augment=bool(mirror_augment))  # what metrics need
+    snapshots = []  # every snapshot this run resumed from or wrote, newest last
+    with _on_cluster(cluster, run_dir, lambda: snapshots[-1] if snapshots else None):
+        tower_devices = cluster.find_towers(tf.get_default_session(), num_gpus) if cluster else None
+        num_towers = num_gpus if cluster is None else len(tower_devices)  # the minibatch is split over all of them
+        if cluster is not None:
+            print(cluster.describe(tower_devices))
+        training_set = dataset.load_dataset(verbose=True, data_dir=config.data_dir, **dataset_args)
+        resume_pkls = _resume_candidates(resume_run_id, resume_snapshot) if resume_run_id is not None else []
+        G, D, Gs, resume_pkl = _load_or_construct_networks(training_set, G_args, D_args, resume_pkls)
+        if resume_pkl is not None:
+            if (resume_kimg, resume_time) == (0.0, 0.0):
+                resume_kimg, resume_time = misc.load_progress(resume_pkl)
+            print('Resuming from "%s" at %.1f kimg' % (resume_pkl, resume_kimg))
+            snapshots.append(resume_pkl)
+        towers = None if cluster is None else cluster_towers(tower_devices, training_set, _worker_tfrecord_dir(cluster, dataset_args))
+        graph = build_training_graph(G=G, D=D, Gs=Gs, training_set=training_set, num_gpus=num_gpus, G_smoothing_kimg=G_smoothing_kimg,
+                                     G_opt_args=G_opt_args, D_opt_args=D_opt_args, G_loss_args=G_loss_args, D_loss_args=D_loss_args,
+                                     mirror_augment=mirror_augment, drange_net=drange_net, towers=towers)
+        nonfinite_network = _nonfinite_check([G, D, Gs])
 
-    training_set = dataset.load_dataset(verbose=True, data_dir=config.data_dir, **dataset_args)
-    resume_pkls = _resume_candidates(resume_run_id, resume_snapshot) if resume_run_id is not None else []
-    G, D, Gs, resume_pkl = _load_or_construct_networks(training_set, G_args, D_args, resume_pkls)
-    if resume_pkl is not None:
-        if (resume_kimg, resume_time) == (0.0, 0.0):
-            resume_kimg, resume_time = misc.load_progress(resume_pkl)
-        print('Resuming from "%s" at %.1f kimg' % (resume_pkl, resume_kimg))
-    graph = build_training_graph(G=G, D=D, Gs=Gs, training_set=training_set, num_gpus=num_gpus, G_smoothing_kimg=G_smoothing_kimg,
-                                 G_opt_args=G_opt_args, D_opt_args=D_opt_args, G_loss_args=G_loss_args, D_loss_args=D_loss_args,
-                                 mirror_augment=mirror_augment, drange_net=drange_net)
-    nonfinite_network = _nonfinite_check([G, D, Gs])
+        print("Setting up snapshot image grid...")
+        grid = misc.setup_snapshot_image_grid(G, training_set, **grid_args)
+        grid_size, grid_reals, grid_labels, grid_latents = grid
+        final_sched = training_schedule(cur_nimg=total_kimg * 1000, training_set=training_set, num_gpus=num_towers, **sched_args)
+        grid_minibatch = max(final_sched.minibatch // num_towers, 1)
 
-    print("Setting up snapshot image grid...")
-    grid = misc.setup_snapshot_image_grid(G, training_set, **grid_args)
-    grid_size, grid_reals, grid_labels, grid_latents = grid
-    final_sched = training_schedule(cur_nimg=total_kimg * 1000, training_set=training_set, num_gpus=num_gpus, **sched_args)
-    grid_minibatch = max(final_sched.minibatch // num_gpus, 1)
+        def save_fakes(kimg):
+            fakes = Gs.run(grid_latents, grid_labels, is_validation=True, minibatch_size=grid_minibatch)
+            misc.save_image_grid(fakes, os.path.join(run_dir, "fakes%06d.png" % kimg), drange=drange_net, grid_size=grid_size)
 
-    def save_fakes(kimg):
-        fakes = Gs.run(grid_latents, grid_labels, is_validation=True, minibatch_size=grid_minibatch)
-        misc.save_image_grid(fakes, os.path.join(run_dir, "fakes%06d.png" % kimg), drange=drange_net, grid_size=grid_size)
+        def save_networks(filename, nimg, seconds, **extra):
+            """A snapshot and its json, only ever of finite networks (the last snapshot on disk stays the last good one)."""
+            bad = tflib.run(nonfinite_network).decode()
+            if bad:
+                raise TrainingDiverged("Training diverged at %.1f kimg: network %s has NaN or infinite weights; stopped without saving them. "
+                                       "The newest snapshot in %s is the last good one (resume from it with a lower learning rate)." % (nimg / 1000.0, bad, run_dir))
+            pkl = os.path.join(run_dir, filename)
+            misc.save_pkl((G, D, Gs), pkl)
+            misc.save_progress(pkl, nimg, seconds, **run_options, **extra)  # ours: resume and metrics read these
+            snapshots.append(pkl)
+            return pkl
 
-    def save_networks(filename, nimg, seconds, **extra):
-        """A snapshot and its json, only ever of finite networks (the last snapshot on disk stays the last good one)."""
-        bad = tflib.run(nonfinite_network).decode()
-        if bad:
-            raise TrainingDiverged("Training diverged at %.1f kimg: network %s has NaN or infinite weights; stopped without saving them. "
-                                   "The newest snapshot in %s is the last good one (resume from it with a lower learning rate)." % (nimg / 1000.0, bad, run_dir))
-        pkl = os.path.join(run_dir, filename)
-        misc.save_pkl((G, D, Gs), pkl)
-        misc.save_progress(pkl, nimg, seconds, **run_options, **extra)  # ours: resume and metrics read these
-        return pkl
+        print("Setting up run dir...")
+        misc.save_image_grid(grid_reals, os.path.join(run_dir, "reals.png"), drange=training_set.dynamic_range, grid_size=grid_size)
+        save_fakes(resume_kimg)
+        summary_log = tf.summary.FileWriter(run_dir)
+        if save_tf_graph:
+            summary_log.add_graph(graph=tf.get_default_graph())
+        if save_weight_histograms:
+            for net in (G, D):
+                net.setup_weight_histograms()
+        metrics = metric_base.MetricGroup(list(metric_arg_list))
 
-    print("Setting up run dir...")
-    misc.save_image_grid(grid_reals, os.path.join(run_dir, "reals.png"), drange=training_set.dynamic_range, grid_size=grid_size)
-    save_fakes(resume_kimg)
-    summary_log = tf.summary.FileWriter(run_dir)
-    if save_tf_graph:
-        summary_log.add_graph(graph=tf.get_default_graph())
-    if save_weight_histograms:
-        for net in (G, D):
-            net.setup_weight_histograms()
-    metrics = metric_base.MetricGroup(list(metric_arg_list))
-
-    print("Training...\n")
-    ctx.update("", cur_epoch=resume_kimg, max_epoch=total_kimg)
-    maintenance_time = ctx.last_update_interval
-    end_nimg = total_kimg * 1000
-    cur_nimg = tick_start_nimg = int(resume_kimg * 1000)
-    cur_tick, prev_lod, last_snapshot_time = 0, -1.0, time.time()
-    tick_steps = dict(G=0, D=0)
-    while cur_nimg < end_nimg and not ctx.should_stop():
-        sched = training_schedule(cur_nimg, training_set, num_gpus, **sched_args)
-        training_set.configure(sched.minibatch // num_gpus, sched.lod)
-        if reset_opt_for_new_lod and _lod_changed(sched.lod, prev_lod):
-            graph.G_opt.reset_optimizer_state()
-            graph.D_opt.reset_optimizer_state()
-        prev_lod = sched.lod
-
-        feed = {graph.inputs.lod_in: sched.lod, graph.inputs.minibatch_in: sched.minibatch}
-        try:
-            for _ in range(minibatch_repeats):
-                for _ in range(D_repeats):  # only D steps count images; Gs follows G after every D step
-                    tflib.run([graph.D_train_op, graph.Gs_update_op], {**feed, graph.inputs.lrate_in: sched.D_lrate})
-                    cur_nimg += sched.minibatch
-                    tick_steps["D"] += 1
-                tflib.run([graph.G_train_op], {**feed, graph.inputs.lrate_in: sched.G_lrate})
-                tick_steps["G"] += 1
-        except tf.errors.DataLossError as err:  # a corrupt record: name the file; the last snapshot stays intact
-            if not hasattr(training_set, "read_error"):
-                raise
-            raise training_set.read_error(err) from err
-
-        done = cur_nimg >= end_nimg
-        if not done and cur_nimg < tick_start_nimg + sched.tick_kimg * 1000:
-            continue
-        cur_tick += 1
-        _check_losses_finite(graph, tick_steps, cur_nimg, run_dir)
+        print("Training...\n")
+        ctx.update("", cur_epoch=resume_kimg, max_epoch=total_kimg)
+        maintenance_time = ctx.last_update_interval
+        end_nimg = total_kimg * 1000
+        cur_nimg = tick_start_nimg = int(resume_kimg * 1000)
+        cur_tick, prev_lod, last_snapshot_time = 0, -1.0, time.time()
         tick_steps = dict(G=0, D=0)
-        tick_kimg, tick_start_nimg = (cur_nimg - tick_start_nimg) / 1000.0, cur_nimg
-        tick_time, total_time = ctx.get_time_since_last_update(), resume_time + ctx.get_time_since_start()
-        print(_tick_line(cur_tick, cur_nimg, sched, total_time, tick_time, tick_kimg, maintenance_time))
-        autosummary("Timing/total_hours", total_time / 3600.0)
-        autosummary("Timing/total_days", total_time / 86400.0)
+        while cur_nimg < end_nimg and not ctx.should_stop():
+            sched = training_schedule(cur_nimg, training_set, num_towers, **sched_args)
+            training_set.configure(sched.minibatch // num_towers, sched.lod)
+            if reset_opt_for_new_lod and _lod_changed(sched.lod, prev_lod):
+                graph.G_opt.reset_optimizer_state()
+                graph.D_opt.reset_optimizer_state()
+            prev_lod = sched.lod
 
-        if done or cur_tick % image_snapshot_ticks == 0:
-            save_fakes(cur_nimg // 1000)
-        snapshot_name = "network-snapshot-%06d.pkl" % (cur_nimg // 1000)
-        if done or cur_tick == 1 or cur_tick % network_snapshot_ticks == 0:
-            pkl = save_networks(snapshot_name, cur_nimg, total_time)
-            metrics.run(pkl, run_dir=run_dir, num_gpus=num_gpus, tf_config=tf_config, **run_options)
-            last_snapshot_time = time.time()
-        elif snapshot_minutes > 0 and time.time() - last_snapshot_time >= snapshot_minutes * 60:
-            save_networks(snapshot_name, cur_nimg, total_time, time_snapshot=True)
-            _prune_time_snapshots(run_dir, keep_time_snapshots)
-            last_snapshot_time = time.time()
+            feed = {graph.inputs.lod_in: sched.lod, graph.inputs.minibatch_in: sched.minibatch}
+            try:
+                for _ in range(minibatch_repeats):
+                    for _ in range(D_repeats):  # only D steps count images; Gs follows G after every D step
+                        tflib.run([graph.D_train_op, graph.Gs_update_op], {**feed, graph.inputs.lrate_in: sched.D_lrate})
+                        cur_nimg += sched.minibatch
+                        tick_steps["D"] += 1
+                    tflib.run([graph.G_train_op], {**feed, graph.inputs.lrate_in: sched.G_lrate})
+                    tick_steps["G"] += 1
+            except tf.errors.DataLossError as err:  # a corrupt record: name the file; the last snapshot stays intact
+                if not hasattr(training_set, "read_error"):
+                    raise
+                raise training_set.read_error(err) from err
 
-        metrics.update_autosummaries()
-        tflib.autosummary.save_summaries(summary_log, global_step=cur_nimg)
-        ctx.update("%.2f" % sched.lod, cur_epoch=cur_nimg // 1000, max_epoch=total_kimg)
-        maintenance_time = ctx.last_update_interval - tick_time  # snapshots, metrics, summaries
+            done = cur_nimg >= end_nimg
+            if not done and cur_nimg < tick_start_nimg + sched.tick_kimg * 1000:
+                continue
+            cur_tick += 1
+            _check_losses_finite(graph, tick_steps, cur_nimg, run_dir)
+            tick_steps = dict(G=0, D=0)
+            tick_kimg, tick_start_nimg = (cur_nimg - tick_start_nimg) / 1000.0, cur_nimg
+            tick_time, total_time = ctx.get_time_since_last_update(), resume_time + ctx.get_time_since_start()
+            print(_tick_line(cur_tick, cur_nimg, sched, total_time, tick_time, tick_kimg, maintenance_time, cluster and len(cluster.workers)))
+            autosummary("Timing/total_hours", total_time / 3600.0)
+            autosummary("Timing/total_days", total_time / 86400.0)
 
-    save_networks("network-final.pkl", cur_nimg, ctx.get_time_since_start() + resume_time)  # also after abort.txt
-    summary_log.close()
+            if done or cur_tick % image_snapshot_ticks == 0:
+                save_fakes(cur_nimg // 1000)
+            snapshot_name = "network-snapshot-%06d.pkl" % (cur_nimg // 1000)
+            if done or cur_tick == 1 or cur_tick % network_snapshot_ticks == 0:
+                pkl = save_networks(snapshot_name, cur_nimg, total_time)
+                metrics.run(pkl, run_dir=run_dir, num_gpus=num_gpus, tf_config=tf_config, **run_options)
+                last_snapshot_time = time.time()
+            elif snapshot_minutes > 0 and time.time() - last_snapshot_time >= snapshot_minutes * 60:
+                save_networks(snapshot_name, cur_nimg, total_time, time_snapshot=True)
+                _prune_time_snapshots(run_dir, keep_time_snapshots)
+                last_snapshot_time = time.time()
+
+            metrics.update_autosummaries()
+            tflib.autosummary.save_summaries(summary_log, global_step=cur_nimg)
+            ctx.update("%.2f" % sched.lod, cur_epoch=cur_nimg // 1000, max_epoch=total_kimg)
+            maintenance_time = ctx.last_update_interval - tick_time  # snapshots, metrics, summaries
+
+        save_networks("network-final.pkl", cur_nimg, ctx.get_time_since_start() + resume_time)  # also after abort.txt
+        summary_log.close()
     ctx.close()
+
+
+@contextlib.contextmanager
+def _on_cluster(cluster, run_dir, newest_snapshot):
+    """On several machines: whatever is not pinned to a worker goes to the chief; a lost worker stops training with one line
+    naming the snapshot to resume from (newest_snapshot() gives it)."""
+    if cluster is None:
+        yield
+        return
+    if tf.compat.as_str(tf.get_default_session().sess_str) != cluster.target:
+        raise RuntimeError("this process has a default session already; training on a cluster needs its own")
+    cluster.watch(lambda error: _exit_now(error, run_dir), newest_snapshot)  # a step waiting for a hung worker may never return: the watchdog ends the process
+    try:
+        with tf.device(tfcluster.CHIEF_DEVICE):
+            yield
+    except tfcluster.WORKER_ERRORS as err:
+        raise cluster.worker_lost(err, newest_snapshot)
+    finally:
+        cluster.close_session(tf.get_default_session())
+
+
+def _exit_now(error, run_dir):
+    """End the process from another thread with the usual one error line (the main thread is stuck in a session run)."""
+    print("Error: %s" % error, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    with open(os.path.join(run_dir, "_finished.txt"), "w"):  # as dnnlib's run_wrapper leaves a run dir after any end
+        pass
+    os._exit(1)
+
+
+def _worker_tfrecord_dir(cluster, dataset_args):
+    """Where the workers find the dataset's files: under the cluster's data_dir, else the same absolute path as here."""
+    if "tfrecord_dir" not in dataset_args:
+        return None
+    return os.path.join(cluster.data_dir or os.path.abspath(config.data_dir), dataset_args["tfrecord_dir"])
 
 
 def _check_losses_finite(graph, tick_steps, cur_nimg, run_dir):

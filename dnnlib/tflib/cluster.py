@@ -16,6 +16,7 @@ import concurrent.futures
 import os
 import re
 import socket
+import threading
 import time
 
 import tensorflow.compat.v1 as tf
@@ -209,6 +210,8 @@ class Cluster:
             raise ClusterError("Cannot start the chief's server on port %d: %s." % (port, _reason(err)))
         self.address = _join(host, int(self.server.target.rsplit(":", 1)[1]))  # port 0 asked the system for a free one
         self.target = "grpc://" + self.address
+        self._watching = self._fired = False
+        self._lock = threading.Lock()
 
     def session_config(self) -> tf.ConfigProto:
         """Merged into the training session's config: the whole cluster, isolated worker state, and the wait bound."""
@@ -241,22 +244,64 @@ class Cluster:
         return "Cluster: %d workers, %d towers (%s); variables, optimizer and snapshots on the chief %s." % (
             len(self.workers), len(towers), "; ".join(per_worker), self.address)
 
-    def worker_lost(self, err, run_dir=None) -> ClusterError:
-        """The one-line error for a session run that failed because of a worker (err: one of WORKER_ERRORS)."""
+    def watch(self, on_lost, newest_snapshot=None, interval=5.0) -> None:
+        """Call on_lost(ClusterError) from a daemon thread once a worker has not answered for `timeout` seconds.
+
+        TensorFlow bounds a step's run on the workers (operation_timeout_in_ms) but not its set-up there: the first
+        run of a new set of fetches waits for a hung worker forever. on_lost must end the process. newest_snapshot:
+        a function giving the snapshot to resume from (or None), for the message.
+        """
+        def loop():
+            silent_since = {}
+            while self._watching:
+                now = time.monotonic()
+                silent = unresponsive(self.workers, interval)
+                silent_since = {task: silent_since.get(task, now) for task, _, _ in silent}
+                overdue = [item for item in silent if now - silent_since[item[0]] >= self.timeout]
+                if overdue and self._stop_watching(fire=True):
+                    on_lost(self._lost_error("Lost " + _describe([(task, address, "no answer for %g s" % self.timeout)
+                                                                   for task, address, _ in overdue]), newest_snapshot))
+                    return
+                time.sleep(interval)
+        self._watching = True
+        threading.Thread(target=loop, name="cluster-watchdog", daemon=True).start()
+
+    def _stop_watching(self, fire=False) -> bool:
+        """Stop the watchdog (fire: as the watchdog, about to end the process); False when it was not watching.
+
+        When the watchdog has fired, the caller waits for it to end the process rather than report a second error.
+        """
+        with self._lock:
+            was_watching, self._watching = self._watching, False
+            self._fired = self._fired or (fire and was_watching)
+            fired = self._fired and not fire
+        if fired:
+            time.sleep(60)
+        return was_watching
+
+    def worker_lost(self, err, newest_snapshot=None) -> ClusterError:
+        """The one-line error for a session run that failed because of a worker (err: one of WORKER_ERRORS); see watch()."""
+        self._stop_watching()
         lost = unresponsive(self.workers)
         if lost:
-            what = "Lost " + _describe(lost)
-        else:  # answering again by now (restarted, or a passing network fault): name the task TensorFlow blamed, if any
-            tasks = sorted({int(task) for task in re.findall(r"/job:%s/replica:\d+/task:(\d+)" % WORKER_JOB, str(err))})
-            names = ", ".join("worker %d (%s)" % (task, self.workers[task]) for task in tasks if task < len(self.workers))
-            what = "Lost contact with %s (%s: %s)" % (names or "a worker", type(err).__name__, _reason(err))
-        where = " in %s" % run_dir if run_dir else ""
-        return ClusterError("%s. Training stopped; the newest snapshot%s is intact: start the worker again, then continue with --resume%s."
-                            % (what, where, "=" + run_dir if run_dir else ""))
+            return self._lost_error("Lost " + _describe(lost), newest_snapshot)
+        # answering again by now (restarted, or a passing network fault): name the task TensorFlow blamed, if any
+        tasks = sorted({int(task) for task in re.findall(r"/job:%s/replica:\d+/task:(\d+)" % WORKER_JOB, str(err))})
+        names = ", ".join("worker %d (%s)" % (task, self.workers[task]) for task in tasks if task < len(self.workers))
+        return self._lost_error("Lost contact with %s (%s: %s)" % (names or "a worker", type(err).__name__, _reason(err)), newest_snapshot)
+
+    @staticmethod
+    def _lost_error(what, newest_snapshot) -> ClusterError:
+        snapshot = newest_snapshot() if newest_snapshot is not None else None
+        if snapshot is None:
+            return ClusterError("%s. Training stopped before its first snapshot: start the worker again, then run again." % what)
+        return ClusterError("%s. Training stopped: start the worker again, then continue from the newest snapshot with --resume=%s."
+                            % (what, snapshot))
 
     def close_session(self, session) -> None:
         """Close the training session, which frees its state on the workers; skipped while a worker hangs (closing would
         wait for it forever: the other workers then keep that state until they restart). A dead worker fails fast."""
+        self._stop_watching()
         hanging = [task for task, _, reason in unresponsive(self.workers) if reason.startswith(_NO_ANSWER.split("%")[0])]
         if session is not None and not hanging:
             session.close()
