@@ -123,6 +123,8 @@ def _installed_sources(module_file):
     not installed as files (a source checkout, an editable install): then the checkout is the code root."""
     from importlib import metadata
     for dist in metadata.distributions():
+        if dist.read_text("RECORD") is None:  # not installed by pip (e.g. a checkout's *.egg-info listing every source file)
+            continue
         files = [f for f in (dist.files or []) if str(f).endswith(".py")]
         located = {os.path.realpath(str(f.locate())): str(f) for f in files}
         if os.path.realpath(module_file) in located:
