@@ -170,6 +170,7 @@ def cluster_sgd_step(addresses, data_path, weights):
     return result, placed
 
 
+@pytest.mark.slow
 def test_two_workers_match_two_towers(session, data_dir, tmp_path):
     reference = tflib.Network("D", func_name="training.networks_stylegan.D_basic", num_channels=3, resolution=16, fmap_base=32, fmap_max=8, mbstd_group_size=1)
     start = {name: tflib.run(var) for name, var in reference.trainables.items()}

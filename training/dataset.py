@@ -255,7 +255,7 @@ class TFRecordDataset:
             missing = [path for path, count in zip(read_paths, found) if count == 0]
             if missing:
                 raise DatasetError("'%s' does not exist on %s, which reads the dataset from its own disk: put the dataset at that path "
-                                   "on every machine (a shared filesystem, or a copy) or name its directory there." % (missing[0], device))
+                                   "on every machine (a shared filesystem, or a copy) or name its directory there (train.py --worker-data-dir)." % (missing[0], device))
             iterator, initializers = self._make_iterator(tfrecord_dir, shard=(shard_index, num_shards))
         reader = dnnlib.EasyDict(device=device, initializers=initializers, get_minibatch_tf=iterator.get_next)
         self._readers.append(reader)

@@ -22,7 +22,7 @@ import time
 import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import tensorflow_server_pb2
 
-from .. import util
+from .. import tf_startup, util
 
 CHIEF_JOB, WORKER_JOB = "chief", "worker"
 CHIEF_DEVICE = "/job:chief/task:0"
@@ -163,7 +163,8 @@ def start_worker(workers, task):
                                                  job_name=WORKER_JOB, task_index=task, protocol="grpc")
     server_def.default_session_config.gpu_options.allow_growth = True  # a chief or a second worker may share this machine's GPUs
     try:
-        return tf.distribute.Server(server_def, start=True)
+        with tf_startup.native_stderr_held():  # its device listing prints CUDA's start-up lines on CPU-only machines
+            return tf.distribute.Server(server_def, start=True)
     except (tf.errors.OpError, RuntimeError, ValueError) as err:
         raise ClusterError("Cannot start worker %d on port %d: %s." % (task, _host_and_port(workers[task])[1], _reason(err)))
 
@@ -205,7 +206,8 @@ class Cluster:
         boot = tensorflow_server_pb2.ServerDef(cluster=tf.train.ClusterSpec({_BOOT_JOB: [_join(host, port)]}).as_cluster_def(),
                                                job_name=_BOOT_JOB, task_index=0, protocol="grpc")
         try:
-            self.server = tf.distribute.Server(boot, start=True)
+            with tf_startup.native_stderr_held():
+                self.server = tf.distribute.Server(boot, start=True)
         except (tf.errors.OpError, RuntimeError, ValueError) as err:
             raise ClusterError("Cannot start the chief's server on port %d: %s." % (port, _reason(err)))
         self.address = _join(host, int(self.server.target.rsplit(":", 1)[1]))  # port 0 asked the system for a free one
