@@ -206,7 +206,7 @@ class TFRecordExporter:
         self.resolution_log2 = None
         self.tfr_writers = []
         self.print_progress = print_progress
-        self.progress_interval = progress_interval  # kept for the original's signature; ProgressMonitor paces the output
+        self.progress_interval = max(int(progress_interval), 1)  # kept for the original's signature; ProgressMonitor paces the output
         self.compress = compress
 
         if self.print_progress:

@@ -165,13 +165,13 @@ def load_dataset_images(tfrecord_dir, num_images, resolution, channels):
         tflib.init_uninitialized_vars()
         items = []
         for index in range(num_images):
-            images, labels = dset.get_minibatch_np(1)
+            one_image, one_label = dset.get_minibatch_np(1)
             what = "Image %d of dataset '%s'" % (index, tfrecord_dir)
-            image = images[0].transpose(1, 2, 0)
+            image = one_image[0].transpose(1, 2, 0)
             pil = PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image, "L" if image.shape[2] == 1 else "RGB")
             array = np.asarray(_fit(pil, resolution, False, what))
             array = array[:, :, np.newaxis] if array.ndim == 2 else array
-            items.append((_as_network_channels(array, channels, what).transpose(2, 0, 1).copy(), labels[0] if labels.shape[1] else None))
+            items.append((_as_network_channels(array, channels, what).transpose(2, 0, 1).copy(), one_label[0] if one_label.shape[1] else None))
     return items
 
 

@@ -394,13 +394,13 @@ class MetricBase:
         if not self._dataset_args or "tfrecord_dir" not in self._dataset_args:
             raise dnnlib.util.UserError("Metric %s needs a dataset (%s); pass dataset_args (run_metrics.py: --dataset)." % (self.name, why))
 
-    def _iterate_reals(self, minibatch_size):
+    def _iterate_reals(self, batch_size):
         """Real uint8 NCHW minibatches forever (the dataset repeats), mirrored at random if the run was."""
         self._require_dataset_args("real images")
         from training import dataset
         reals = dataset.load_dataset(data_dir=config.data_dir, **self._dataset_args)
         while True:
-            batch = reals.get_minibatch_np(minibatch_size)[0]
+            batch = reals.get_minibatch_np(batch_size)[0]
             yield misc.apply_mirror_augment(batch) if self._mirror_augment else batch
 
     def _label_feeder(self, Gs):

@@ -237,7 +237,7 @@ class TFRecordDataset:
         if repeat:
             pairs = pairs.repeat()
         if prefetch_mb > 0:
-            pairs = pairs.prefetch(_items_in(prefetch_mb, item_bytes))
+            pairs = pairs.prefetch(min(_items_in(prefetch_mb, item_bytes), max(self.num_images, 1)))  # likewise: small images, huge counts
         return pairs.batch(self._minibatch_in)
 
     def add_reader(self, device, shard_index=0, num_shards=1, tfrecord_dir=None):

@@ -267,7 +267,8 @@ def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
     assert kernel >= 1 and kernel % 2 == 1
     fused = _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value) * 2)
     if not fused and kernel != 3:
-        return conv2d(upscale2d(x), fmaps, kernel, **kwargs)
+        upsampled = upscale2d(x)  # other kernel sizes: plainly, upsample then convolve
+        return conv2d(upsampled, fmaps, kernel, **kwargs)
     assert kernel == 3, "the fused 2x upsampling conv takes a 3x3 kernel"
     w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
     return _upscale_conv_2x(x, tf.cast(w, x.dtype), _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED)
@@ -281,7 +282,8 @@ def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
     assert kernel >= 1 and kernel % 2 == 1
     fused = _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value))
     if not fused and kernel != 3:
-        return downscale2d(conv2d(x, fmaps, kernel, **kwargs))
+        convolved = conv2d(x, fmaps, kernel, **kwargs)  # other kernel sizes: plainly, convolve then downsample
+        return downscale2d(convolved)
     # Fused or not, the same function: a 3x3 conv then a 2x2 box average is this stride-2 4x4 conv (4/9 of the work).
     w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
     if kernel == 3:
