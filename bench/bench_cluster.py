@@ -13,7 +13,6 @@ overhead of the runtime, not a speed-up: every process shares the same cores.
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -41,20 +40,9 @@ def cpu_model():
         return "unknown CPU (%d cores)" % os.cpu_count()
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def start_workers(count, timeout=120.0):
     """`train.py --worker` processes on free loopback ports, once each says it listens."""
-    addresses = ["127.0.0.1:%d" % port for port in free_ports(count)]
+    addresses = ["127.0.0.1:%d" % port for port in tfcluster.free_loopback_ports(count)]
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
     procs = [subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), "--worker", "--cluster=" + ",".join(addresses), "--task=%d" % task],
                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for task in range(count)]

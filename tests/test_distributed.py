@@ -43,18 +43,6 @@ def data_dir(tmp_path_factory):
     return root
 
 
-def free_ports(count):
-    """Ports nothing listens on right now (the system's choice for sockets bound to port 0 on 127.0.0.1)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def start_worker(addresses, task, timeout=120.0):
     """`train.py --worker` for task of addresses, once it says it listens (killed and refused if it does not)."""
     proc = subprocess.Popen([sys.executable, "train.py", "--worker", "--cluster=" + ",".join(addresses), "--task=%d" % task],
@@ -79,7 +67,7 @@ def stop(proc):
 @contextlib.contextmanager
 def loopback_workers(count):
     """count workers on free 127.0.0.1 ports: (addresses, processes); all killed at the end, whatever happens."""
-    addresses = ["127.0.0.1:%d" % port for port in free_ports(count)]
+    addresses = ["127.0.0.1:%d" % port for port in tfcluster.free_loopback_ports(count)]
     procs = []
     try:
         for task in range(count):
@@ -134,7 +122,7 @@ def test_probe_tells_a_silent_listener_and_a_closed_port_from_a_worker():
 
 
 def test_unreachable_worker_is_refused_before_a_run_dir_exists(data_dir, tmp_path):
-    address = "127.0.0.1:%d" % free_ports(1)[0]
+    address = "127.0.0.1:%d" % tfcluster.free_loopback_ports(1)[0]
     result = run_python(train_args(data_dir, tmp_path / "results", "--cluster=" + address), timeout=300)
     error = one_error_line(result)
     assert "Cannot reach worker 0 (%s)" % address in error and "--worker" in error

@@ -67,6 +67,18 @@ def parse_addresses(text) -> list:
     return addresses
 
 
+def free_loopback_ports(count):
+    """Ports nothing listens on right now on 127.0.0.1 (the system's choice for port 0): for local workers in tests and benchmarks."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def _host_and_port(address):
     host, _, port = address.rpartition(":")
     return host.strip("[]"), int(port)
