@@ -271,7 +271,7 @@ def _parse_args():
     several.add_argument("--worker", action="store_true", help="be worker --task of --cluster: serve until killed (ignores the training options)")
     several.add_argument("--task", type=int, help="this worker's position in --cluster, from 0")
     several.add_argument("--chief-address", help="HOST:PORT where the workers reach this run (default: this machine's address towards "
-                                                 "the first worker, any free port)")
+                                                 "the first worker, any free port); on a worker: the chief's, which it then answers too")
     several.add_argument("--worker-data-dir", help="where the workers find --dataset (default: --data-dir as an absolute path, e.g. on a shared filesystem)")
     several.add_argument("--worker-timeout", type=float, default=600.0, help="seconds a training step may wait for the workers before the run "
                                                                              "stops (default 600; a worker that died stops it at once)")
@@ -386,7 +386,7 @@ def main():
     role = _cluster_role(args) if args is not None else None
     if role is not None and role.role == "worker":
         from dnnlib.tflib import cluster as tfcluster
-        tfcluster.serve_worker(role.workers, role.task)
+        tfcluster.serve_worker(role.workers, role.task, role.chief)
         return
     if args is not None:
         _apply_overrides(args, num_workers=len(role.workers) if role else 1)

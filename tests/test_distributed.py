@@ -54,7 +54,7 @@ def start_worker(addresses, task, timeout=120.0):
     if "listening" not in line:
         stop(proc)
         raise AssertionError("worker %d did not start" % task)
-    assert "*:%s" % addresses[task].rsplit(":", 1)[1] in line  # it says where it really listens
+    assert "listening on %s, answering only 127.0.0.1." % addresses[task] in line  # it says where it really answers
     return proc
 
 
@@ -119,6 +119,31 @@ def test_probe_tells_a_silent_listener_and_a_closed_port_from_a_worker():
     finally:
         silent.close()
     assert "refused" in tfcluster.probe(address, seconds=2.0).lower()
+
+
+def connects(address, source=None, seconds=1.0) -> bool:
+    """Whether a TCP connection to HOST:PORT address (from source, an IPv4 address of this machine) opens within seconds."""
+    host, port = address.rsplit(":", 1)
+    with socket.socket() as conn:
+        conn.settimeout(seconds)
+        if source is not None:
+            conn.bind((source, 0))
+        try:
+            conn.connect((host, int(port)))
+            return True
+        except OSError:  # timed out: the filter dropped the connection's first packet
+            return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the port filter is Linux's")
+def test_worker_answers_only_its_address_and_the_clusters_hosts():
+    with loopback_workers(1) as (addresses, _):
+        port = addresses[0].rsplit(":", 1)[1]
+        assert tfcluster.probe(addresses[0]) is None
+        assert connects(addresses[0], source="127.0.0.1")
+        assert not connects("127.0.0.2:" + port)                           # another address of the same machine (all of 127/8 is local)
+        assert not connects(addresses[0], source="127.0.0.3")              # a host the cluster does not name
+        assert tfcluster.probe("127.0.0.2:" + port, seconds=1.0) == "no answer within 1 s"
 
 
 def test_unreachable_worker_is_refused_before_a_run_dir_exists(data_dir, tmp_path):

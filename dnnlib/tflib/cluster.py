@@ -7,9 +7,9 @@ the workers job 'worker' (TensorFlow's cluster-spec propagation), so a worker ne
 port. One graph then pins variables, optimizer state and snapshots to /job:chief/task:0 and the towers
 to /job:worker/task:N/device:GPU:K (or CPU:0).
 
-TensorFlow's gRPC server listens on every interface of its machine: ServerDef has a port but no address,
-and TF 2.21 binds 0.0.0.0 / [::] whatever host the cluster names (seen with `ss -ltnp`). Only the hosts
-of the cluster must be able to reach these ports (firewall them); the runtime has no authentication.
+TensorFlow's gRPC server listens on every interface of its machine (ServerDef has a port but no address)
+and has no authentication. On Linux each server here is restricted at once to the address the cluster names
+for it and to connections from the cluster's hosts (listen_filter); elsewhere the README's firewall advice holds.
 """
 
 import concurrent.futures
@@ -23,6 +23,7 @@ import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import tensorflow_server_pb2
 
 from .. import tf_startup, util
+from . import listen_filter
 
 CHIEF_JOB, WORKER_JOB = "chief", "worker"
 CHIEF_DEVICE = "/job:chief/task:0"
@@ -163,11 +164,26 @@ def check_reachable(workers, seconds=5.0) -> None:
     lost = unresponsive(workers, seconds)
     if lost:
         raise ClusterError("Cannot reach %s. Start each worker on its machine with `python train.py --worker --cluster=%s --task=N`, "
-                           "or correct --cluster." % (_describe(lost), ",".join(workers)))
+                           "or correct --cluster; a worker answers only the hosts of its --cluster and --chief-address."
+                           % (_describe(lost), ",".join(workers)))
 
 
-def start_worker(workers, task):
-    """Start worker `task` of the cluster: a TensorFlow server on that address's port. Returns the server (keep it)."""
+def restrict(server_address, peer_addresses) -> bool:
+    """Let the server of this process at HOST:PORT server_address answer only on HOST and only the hosts of
+    peer_addresses (and itself). False where the platform cannot (not Linux): the port stays open on every interface."""
+    if not listen_filter.SUPPORTED:
+        return False
+    host, port = _host_and_port(server_address)
+    try:
+        listen_filter.restrict_listener(port, host, sorted({_host_and_port(peer)[0] for peer in peer_addresses}))
+    except (listen_filter.ListenFilterError, OSError) as err:
+        raise ClusterError("Cannot restrict the server at %s to that address and the cluster's hosts: %s." % (server_address, err))
+    return True
+
+
+def start_worker(workers, task, chief=None):
+    """Start worker `task` of the cluster: a TensorFlow server on that address's port, answering only the hosts of
+    workers and chief (HOST:PORT or None). Returns (server, restricted: see restrict()); keep the server."""
     if not 0 <= task < len(workers):
         raise ClusterError("--task=%d is not a position in --cluster (0 to %d)." % (task, len(workers) - 1))
     os.environ.setdefault("GRPC_FAIL_FAST", "true")  # calls to a dead chief fail at once instead of waiting for it forever
@@ -176,17 +192,21 @@ def start_worker(workers, task):
     server_def.default_session_config.gpu_options.allow_growth = True  # a chief or a second worker may share this machine's GPUs
     try:
         with tf_startup.native_stderr_held():  # its device listing prints CUDA's start-up lines on CPU-only machines
-            return tf.distribute.Server(server_def, start=True)
+            server = tf.distribute.Server(server_def, start=True)
     except (tf.errors.OpError, RuntimeError, ValueError) as err:
         raise ClusterError("Cannot start worker %d on port %d: %s." % (task, _host_and_port(workers[task])[1], _reason(err)))
+    return server, restrict(workers[task], workers + ([chief] if chief else []))
 
 
-def serve_worker(workers, task) -> None:
+def serve_worker(workers, task, chief=None) -> None:
     """Run worker `task` until the process is killed or interrupted (Ctrl+C), after one line saying where it listens."""
-    server = start_worker(workers, task)
-    port = _host_and_port(workers[task])[1]
-    print("Worker %d of %d listening on *:%d, all interfaces (TensorFlow's server binds no single address: let only the cluster's "
-          "hosts reach this port); the chief reaches it as %s. Stop it with Ctrl+C." % (task, len(workers), port, workers[task]), flush=True)
+    server, restricted = start_worker(workers, task, chief)
+    if restricted:
+        hosts = sorted({_host_and_port(address)[0] for address in workers + ([chief] if chief else [])})
+        where = "%s, answering only %s" % (workers[task], ", ".join(hosts))
+    else:
+        where = "*:%d, all interfaces (let only the cluster's hosts reach this port)" % _host_and_port(workers[task])[1]
+    print("Worker %d of %d listening on %s. Stop it with Ctrl+C." % (task, len(workers), where), flush=True)
     while server is not None:  # not server.join(): that would not return for Ctrl+C
         time.sleep(3600)
 
@@ -223,6 +243,7 @@ class Cluster:
         except (tf.errors.OpError, RuntimeError, ValueError) as err:
             raise ClusterError("Cannot start the chief's server on port %d: %s." % (port, _reason(err)))
         self.address = _join(host, int(self.server.target.rsplit(":", 1)[1]))  # port 0 asked the system for a free one
+        restrict(self.address, self.workers)
         self.target = "grpc://" + self.address
         self._watching = self._fired = False
         self._lock = threading.Lock()

@@ -1,0 +1,98 @@
+"""The port filter that makes TensorFlow's all-interfaces server answer one address and the cluster's hosts only."""
+
+import socket
+import sys
+
+import pytest
+
+from dnnlib.tflib import listen_filter
+from test_distributed import connects
+
+pytestmark = pytest.mark.skipif(not listen_filter.SUPPORTED, reason="socket filters are Linux's")
+
+
+@pytest.fixture
+def listener():
+    """A socket listening on every interface, as TensorFlow's server does: (socket, port)."""
+    sock = socket.socket()
+    sock.bind(("0.0.0.0", 0))
+    sock.listen(8)
+    yield sock, sock.getsockname()[1]
+    sock.close()
+
+
+def test_only_the_given_address_and_the_listed_hosts_get_through(listener):
+    sock, port = listener
+    assert connects("127.0.0.2:%d" % port)  # open on every address before
+    assert listen_filter.restrict_listener(port, "127.0.0.1", ["127.0.0.4"]) == [listen_filter.resolve("127.0.0.1")[0]]
+    assert connects("127.0.0.1:%d" % port)
+    assert connects("127.0.0.1:%d" % port, source="127.0.0.4")
+    assert not connects("127.0.0.2:%d" % port)
+    assert not connects("127.0.0.1:%d" % port, source="127.0.0.3")
+    sock.settimeout(1.0)
+    sock.accept()[0].close()  # what got through is served as before
+
+
+def test_ipv6_packets_are_dropped_when_no_ipv6_address_is_given():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    with socket.socket(socket.AF_INET6) as sock:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        try:
+            sock.bind(("::", 0))
+        except OSError:
+            pytest.skip("no IPv6 here")
+        sock.listen(8)
+        port = sock.getsockname()[1]
+        if not connects_ipv6_loopback(port):
+            pytest.skip("no IPv6 loopback here")
+        listen_filter.restrict_listener(port, "127.0.0.1", [])
+        assert connects("127.0.0.1:%d" % port)  # IPv4 through a dual-stack socket keeps its IPv4 header
+        assert not connects_ipv6_loopback(port)
+
+
+def connects_ipv6_loopback(port) -> bool:
+    with socket.socket(socket.AF_INET6) as conn:
+        conn.settimeout(1.0)
+        try:
+            conn.connect(("::1", port))
+            return True
+        except OSError:
+            return False
+
+
+@pytest.mark.parametrize("own_host, peers, message", [
+    ("203.0.113.7", [], "'203.0.113.7' is not an address of this machine"),
+    ("127.0.0.1", ["203.0.113.7"], "'127.0.0.1' is a loopback address, which the other hosts cannot reach"),
+    ("nonexistent-host.invalid", [], "cannot resolve host 'nonexistent-host.invalid'"),
+    ("127.0.0.1", ["nonexistent-host.invalid"], "cannot resolve host 'nonexistent-host.invalid'"),
+])
+def test_refused_settings_fail_closed(listener, own_host, peers, message):
+    _, port = listener
+    with pytest.raises(listen_filter.ListenFilterError, match=message):
+        listen_filter.restrict_listener(port, own_host, peers)
+    assert connects("127.0.0.2:%d" % port)  # nothing half-applied; the caller stops the server
+
+
+def test_no_listener_of_ours_on_the_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, not listening
+        with pytest.raises(listen_filter.ListenFilterError, match="no listening socket of this process"):
+            listen_filter.restrict_listener(sock.getsockname()[1], "127.0.0.1", [])
+
+
+def test_a_stranger_connected_before_the_filter_is_refused(listener):
+    _, port = listener
+    with socket.socket() as early:
+        early.bind(("127.0.0.3", 0))
+        early.connect(("127.0.0.1", port))
+        with pytest.raises(listen_filter.ListenFilterError, match="127.0.0.3 connected to port %d before" % port):
+            listen_filter.restrict_listener(port, "127.0.0.1", [])
+
+
+def test_proc_addresses_decode_in_this_machines_byte_order():
+    if sys.byteorder != "little":
+        pytest.skip("the sample is a little-endian machine's")
+    assert str(listen_filter._proc_address("0100007F")) == "127.0.0.1"
+    assert str(listen_filter._proc_address("0000000000000000FFFF00000100007F")) == "127.0.0.1"  # IPv4-mapped
+    assert str(listen_filter._proc_address("00000000000000000000000001000000")) == "::1"
