@@ -5,9 +5,12 @@ Examples:
   python bench/bench_generate.py --network my.pkl --minibatch 4 --structure fixed
   python bench/bench_generate.py --profile                # plus the op-time split of one traced run
   python bench/bench_generate.py --xla                    # the synthesis's elementwise layer tails compiled by XLA
+  python bench/bench_generate.py --precision float32,bfloat16   # both, and bfloat16's error against float32
 Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
 the median over --repeats timed runs after one warm-up run. 'roofline' is the conv/matmul
-work per second as a share of that conv peak; 'peak RSS' is the process's so far.
+work per second as a share of that conv peak (of the same precision); 'peak RSS' is the process's so far.
+With several precisions, each one's images are compared with float32's for the same latents: the largest
+absolute difference of the raw output (range about -1..1) and the PSNR of the uint8 images.
 """
 
 import argparse
@@ -52,6 +55,16 @@ def time_runs(Gs, latents, kwargs, repeats):
     return times
 
 
+def precision_error(Gs, latents, kwargs, precision):
+    """(max |difference| of the raw images, PSNR in dB of the uint8 images) of `precision` against float32."""
+    to_uint8 = dict(func=tflib.convert_images_to_uint8)
+    lower = dict(kwargs, **pretrained_networks.precision_kwargs(precision))
+    raw = [Gs.run(latents, None, **k).astype(np.float32) for k in (kwargs, lower)]
+    quantized = [Gs.run(latents, None, output_transform=to_uint8, **k).astype(np.float64) for k in (kwargs, lower)]
+    mse = np.mean((quantized[0] - quantized[1]) ** 2)
+    return float(np.max(np.abs(raw[0] - raw[1]))), float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+
+
 def run_graph_of(Gs, kwargs):
     """(placeholders, outputs) that Gs.run built for these keyword arguments (the newest cached run graph)."""
     return list(Gs._run_cache.values())[-1]
@@ -74,30 +87,40 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
     parser.add_argument("--xla", action="store_true", help="run the synthesis with xla=True (XLA-compiled elementwise layer tails)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
+    parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")
     args = parser.parse_args()
+    precisions = args.precision.split(",")
+    for precision in precisions:
+        pretrained_networks.precision_kwargs(precision)  # refuses an unknown one before anything runs
 
     tflib.init_tf()
     print(flops.cpu_line())
-    peak, matmul_peak = flops.conv_peak_gflops()
-    print("3x3 NHWC conv peak %.1f GFLOP/s, matmul peak %.1f GFLOP/s (float32, measured now)" % (peak, matmul_peak))
+    peaks = {}
+    for precision in precisions:
+        peaks[precision], matmul_peak = flops.conv_peak_gflops(dtype=tf.as_dtype(precision))
+        print("3x3 NHWC conv peak %.1f GFLOP/s, matmul peak %.1f GFLOP/s (%s, measured now)" % (peaks[precision], matmul_peak, precision))
     if args.network is not None:
         networks = [(args.network, pretrained_networks.load_networks(args.network)[2])]
     else:
         networks = [("official-%s" % res, official_layout_Gs(int(res))) for res in args.resolutions.split(",")]
 
-    print("%-18s %-9s %-9s %9s %9s %9s %10s" % ("network", "minibatch", "structure", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
+    print("%-18s %-9s %-9s %-9s %9s %9s %9s %10s" % ("network", "minibatch", "structure", "precision", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
     for label, Gs in networks:
         for minibatch in [int(v) for v in args.minibatch.split(",")]:
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
-            kwargs = run_kwargs(minibatch, args.structure, dict(xla=True) if args.xla else None)
-            seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
-            by_type, gemm, _depthwise = profile_run(Gs, latents, kwargs)
-            rate = gemm / seconds / 1e9
-            print("%-18s %-9d %-9s %9.3f %9.2f %9.1f %9.0f%%" % (label, minibatch, args.structure or "default", minibatch / seconds,
-                                                                gemm / minibatch / 1e9, rate, 100 * rate / peak), flush=True)
-            if args.profile:
-                for line in flops.split_table(by_type):
-                    print(line)
+            float32_kwargs = run_kwargs(minibatch, args.structure, dict(xla=True) if args.xla else None)
+            for precision in precisions:
+                kwargs = dict(float32_kwargs, **pretrained_networks.precision_kwargs(precision))
+                seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
+                by_type, gemm, _depthwise = profile_run(Gs, latents, kwargs)
+                rate = gemm / seconds / 1e9
+                print("%-18s %-9d %-9s %-9s %9.3f %9.2f %9.1f %9.0f%%" % (label, minibatch, args.structure or "default", precision, minibatch / seconds,
+                                                                         gemm / minibatch / 1e9, rate, 100 * rate / peaks[precision]), flush=True)
+                if precision != "float32" and "float32" in precisions:
+                    print("  %s against float32: max |difference| %.4f, uint8 PSNR %.1f dB" % ((precision,) + precision_error(Gs, latents, float32_kwargs, precision)))
+                if args.profile:
+                    for line in flops.split_table(by_type):
+                        print(line)
     print("peak RSS %.0f MB" % flops.peak_rss_mb())
 
 

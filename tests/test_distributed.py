@@ -146,6 +146,17 @@ def test_worker_answers_only_its_address_and_the_clusters_hosts():
         assert tfcluster.probe("127.0.0.2:" + port, seconds=1.0) == "no answer within 1 s"
 
 
+def test_worker_refuses_a_taken_port_and_a_foreign_address():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        address = "127.0.0.1:%d" % taken.getsockname()[1]
+        result = run_python(["train.py", "--worker", "--cluster=" + address, "--task=0"], timeout=120)
+    assert one_error_line(result) == "Error: Cannot start worker 0: port %s is in use on this machine." % address.rsplit(":", 1)[1]
+    result = run_python(["train.py", "--worker", "--cluster=203.0.113.9:%d" % tfcluster.free_loopback_ports(1)[0], "--task=0"], timeout=120)
+    assert "is not an address of this machine" in one_error_line(result)
+
+
 def test_unreachable_worker_is_refused_before_a_run_dir_exists(data_dir, tmp_path):
     address = "127.0.0.1:%d" % tfcluster.free_loopback_ports(1)[0]
     result = run_python(train_args(data_dir, tmp_path / "results", "--cluster=" + address), timeout=300)

@@ -23,7 +23,6 @@ def listener():
 
 def test_only_the_given_address_and_the_listed_hosts_get_through(listener):
     sock, port = listener
-    assert connects("127.0.0.2:%d" % port)  # open on every address before
     assert listen_filter.restrict_listener(port, "127.0.0.1", ["127.0.0.4"]) == [listen_filter.resolve("127.0.0.1")[0]]
     assert connects("127.0.0.1:%d" % port)
     assert connects("127.0.0.1:%d" % port, source="127.0.0.4")
@@ -44,8 +43,11 @@ def test_ipv6_packets_are_dropped_when_no_ipv6_address_is_given():
             pytest.skip("no IPv6 here")
         sock.listen(8)
         port = sock.getsockname()[1]
-        if not connects_ipv6_loopback(port):
-            pytest.skip("no IPv6 loopback here")
+        with socket.socket(socket.AF_INET6) as other:  # probed on another listener: a connection before the filter is refused
+            other.bind(("::1", 0))
+            other.listen(1)
+            if not connects_ipv6_loopback(other.getsockname()[1]):
+                pytest.skip("no IPv6 loopback here")
         listen_filter.restrict_listener(port, "127.0.0.1", [])
         assert connects("127.0.0.1:%d" % port)  # IPv4 through a dual-stack socket keeps its IPv4 header
         assert not connects_ipv6_loopback(port)
@@ -61,8 +63,25 @@ def connects_ipv6_loopback(port) -> bool:
             return False
 
 
+def loopback_hosts(count):
+    return ["127.1.%d.%d" % (i // 200, i % 200 + 1) for i in range(count)]
+
+
+def test_large_clusters(listener):
+    sock, port = listener
+    listen_filter.restrict_listener(port, "127.0.0.1", loopback_hosts(300) + ["127.0.0.4"])  # jumps longer than a condition's 255
+    assert connects("127.0.0.1:%d" % port, source="127.0.0.4")
+    assert connects("127.0.0.1:%d" % port, source="127.1.1.100")
+    assert not connects("127.0.0.1:%d" % port, source="127.1.1.201")
+    with pytest.raises(listen_filter.ListenFilterError, match="too many addresses in the cluster for a socket filter"):
+        listen_filter.Restriction("127.0.0.1", loopback_hosts(1500))
+
+
 @pytest.mark.parametrize("own_host, peers, message", [
     ("203.0.113.7", [], "'203.0.113.7' is not an address of this machine"),
+    ("0.0.0.0", [], "'0.0.0.0' is not the address of one machine"),
+    ("224.0.0.1", [], "'224.0.0.1' is not the address of one machine"),
+    ("fe80::1", [], "'fe80::1' is an IPv6 link-local address"),
     ("127.0.0.1", ["203.0.113.7"], "'127.0.0.1' is a loopback address, which the other hosts cannot reach"),
     ("nonexistent-host.invalid", [], "cannot resolve host 'nonexistent-host.invalid'"),
     ("127.0.0.1", ["nonexistent-host.invalid"], "cannot resolve host 'nonexistent-host.invalid'"),
@@ -81,12 +100,13 @@ def test_no_listener_of_ours_on_the_port():
             listen_filter.restrict_listener(sock.getsockname()[1], "127.0.0.1", [])
 
 
-def test_a_stranger_connected_before_the_filter_is_refused(listener):
+@pytest.mark.parametrize("source, destination", [("127.0.0.3", "127.0.0.1"), ("127.0.0.1", "127.0.0.2")])
+def test_a_stranger_connected_before_the_filter_is_refused(listener, source, destination):
     _, port = listener
     with socket.socket() as early:
-        early.bind(("127.0.0.3", 0))
-        early.connect(("127.0.0.1", port))
-        with pytest.raises(listen_filter.ListenFilterError, match="127.0.0.3 connected to port %d before" % port):
+        early.bind((source, 0))
+        early.connect((destination, port))  # a host not listed, or an address not given
+        with pytest.raises(listen_filter.ListenFilterError, match="%s connected to port %d before" % (source, port)):
             listen_filter.restrict_listener(port, "127.0.0.1", [])
 
 

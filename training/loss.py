@@ -47,6 +47,7 @@ def _gradient_penalty(D, opt, reals, fakes, labels, wgan_lambda, wgan_target):
     """wgan_lambda / target^2 * (|grad D(mix)| - target)^2 at random mixes of reals and fakes."""
     with tf.name_scope("GradientPenalty"):
         mixing_factors = tf.random_uniform([tf.shape(reals)[0], 1, 1, 1], 0.0, 1.0, dtype=fakes.dtype)
+        reals = tf.cast(reals, fakes.dtype)  # float16 networks mix in float16
         mixed_images = reals + (fakes - reals) * mixing_factors
         mixed_scores = autosummary("Loss/scores/mixed", _scores(D, mixed_images, labels))
         mixed_grads = _scaled_gradient(opt, mixed_scores, mixed_images)

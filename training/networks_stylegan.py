@@ -497,7 +497,8 @@ def G_style(
     dlatent_avg = tf.get_variable("dlatent_avg", shape=[dlatent_size], initializer=tf.initializers.zeros(), trainable=False)
 
     mapping = components.mapping
-    dlatents = mapping.get_output_for(latents_in, labels_in, **kwargs)  # [N, num_layers, dlatent_size]
+    # [N, num_layers, dlatent_size]; W's average, mixing and truncation in float32 (the variables' type) whatever the networks' dtype
+    dlatents = tf.cast(mapping.get_output_for(latents_in, labels_in, **kwargs), tf.float32)
 
     if dlatent_avg_beta is not None:
         with tf.variable_scope("DlatentAvg"):
@@ -510,7 +511,7 @@ def G_style(
     if style_mixing_prob is not None:
         with tf.name_scope("StyleMix"):
             mixing_latents = tf.random_normal(tf.shape(latents_in))
-            mixing_dlatents = mapping.get_output_for(mixing_latents, labels_in, **kwargs)
+            mixing_dlatents = tf.cast(mapping.get_output_for(mixing_latents, labels_in, **kwargs), tf.float32)
             cur_layers = num_layers - 2 * tf.cast(lod_in, tf.int32)  # layers in use at the current resolution
             do_mix = tf.random.uniform([], 0.0, 1.0) < style_mixing_prob
             cutoff = tf.cond(do_mix, lambda: tf.random.uniform([], 1, cur_layers, dtype=tf.int32), lambda: cur_layers)

@@ -8,8 +8,9 @@ port. One graph then pins variables, optimizer state and snapshots to /job:chief
 to /job:worker/task:N/device:GPU:K (or CPU:0).
 
 TensorFlow's gRPC server listens on every interface of its machine (ServerDef has a port but no address)
-and has no authentication. On Linux each server here is restricted at once to the address the cluster names
-for it and to connections from the cluster's hosts (listen_filter); elsewhere the README's firewall advice holds.
+and has no authentication. On Linux each server here is restricted, before it answers anything, to the address
+the cluster names for it and to connections from the cluster's hosts (start_server, listen_filter); elsewhere
+the README's firewall advice holds.
 """
 
 import concurrent.futures
@@ -168,34 +169,61 @@ def check_reachable(workers, seconds=5.0) -> None:
                            % (_describe(lost), ",".join(workers)))
 
 
-def restrict(server_address, peer_addresses) -> bool:
-    """Let the server of this process at HOST:PORT server_address answer only on HOST and only the hosts of
-    peer_addresses (and itself). False where the platform cannot (not Linux): the port stays open on every interface."""
-    if not listen_filter.SUPPORTED:
-        return False
-    host, port = _host_and_port(server_address)
+def start_server(server_def, address, peer_addresses, what):
+    """A started TensorFlow server for server_def at HOST:PORT address (port 0: any free one), answering (Linux) only on
+    HOST and only the hosts of peer_addresses and itself: (server, its port, restricted -- False where the platform
+    cannot, so the port is open on every interface). what names it in errors ('worker 1').
+
+    The server is made without starting it, which already listens but answers no request; the filter is attached and
+    nobody else may have connected before the server starts. A server that fails this is never started (TensorFlow
+    cannot close it: the process should end).
+    """
+    host, port = _host_and_port(address)
+    restriction = None
+    if listen_filter.SUPPORTED:
+        try:
+            restriction = listen_filter.Restriction(host, sorted({_host_and_port(peer)[0] for peer in peer_addresses}))
+        except listen_filter.ListenFilterError as err:
+            raise ClusterError("Cannot start %s at %s: %s." % (what, address, err))
+    if port and not _port_free(port):
+        raise ClusterError("Cannot start %s: port %d is in use on this machine." % (what, port))
     try:
-        listen_filter.restrict_listener(port, host, sorted({_host_and_port(peer)[0] for peer in peer_addresses}))
-    except (listen_filter.ListenFilterError, OSError) as err:
-        raise ClusterError("Cannot restrict the server at %s to that address and the cluster's hosts: %s." % (server_address, err))
-    return True
+        with tf_startup.native_stderr_held():  # its device listing prints CUDA's start-up lines on CPU-only machines
+            server = tf.distribute.Server(server_def, start=False)
+    except (tf.errors.OpError, RuntimeError, ValueError) as err:
+        raise ClusterError("Cannot start %s on port %d: %s." % (what, port, _reason(err)))
+    port = int(server.target.rsplit(":", 1)[1])
+    if restriction is not None:
+        try:
+            restriction.apply(port)
+        except (listen_filter.ListenFilterError, OSError) as err:
+            raise ClusterError("Cannot hold %s to %s and the cluster's hosts: %s." % (what, _join(host, port), err))
+    server.start()
+    return server, port, restriction is not None
+
+
+def _port_free(port) -> bool:
+    """Whether nothing listens on `port` (TensorFlow's own error for a taken port does not say so)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC does: connections that just closed do not count
+        try:
+            probe.bind(("0.0.0.0", port))
+            return True
+        except OSError:
+            return False
 
 
 def start_worker(workers, task, chief=None):
     """Start worker `task` of the cluster: a TensorFlow server on that address's port, answering only the hosts of
-    workers and chief (HOST:PORT or None). Returns (server, restricted: see restrict()); keep the server."""
+    workers and chief (HOST:PORT or None). Returns (server, restricted: see start_server); keep the server."""
     if not 0 <= task < len(workers):
         raise ClusterError("--task=%d is not a position in --cluster (0 to %d)." % (task, len(workers) - 1))
     os.environ.setdefault("GRPC_FAIL_FAST", "true")  # calls to a dead chief fail at once instead of waiting for it forever
     server_def = tensorflow_server_pb2.ServerDef(cluster=tf.train.ClusterSpec({WORKER_JOB: workers}).as_cluster_def(),
                                                  job_name=WORKER_JOB, task_index=task, protocol="grpc")
     server_def.default_session_config.gpu_options.allow_growth = True  # a chief or a second worker may share this machine's GPUs
-    try:
-        with tf_startup.native_stderr_held():  # its device listing prints CUDA's start-up lines on CPU-only machines
-            server = tf.distribute.Server(server_def, start=True)
-    except (tf.errors.OpError, RuntimeError, ValueError) as err:
-        raise ClusterError("Cannot start worker %d on port %d: %s." % (task, _host_and_port(workers[task])[1], _reason(err)))
-    return server, restrict(workers[task], workers + ([chief] if chief else []))
+    server, _, restricted = start_server(server_def, workers[task], workers + ([chief] if chief else []), "worker %d" % task)
+    return server, restricted
 
 
 def serve_worker(workers, task, chief=None) -> None:
@@ -237,13 +265,10 @@ class Cluster:
         host, port = _host_and_port(chief_address) if chief_address else (_local_address_towards(self.workers[0]), 0)
         boot = tensorflow_server_pb2.ServerDef(cluster=tf.train.ClusterSpec({_BOOT_JOB: [_join(host, port)]}).as_cluster_def(),
                                                job_name=_BOOT_JOB, task_index=0, protocol="grpc")
-        try:
-            with tf_startup.native_stderr_held():
-                self.server = tf.distribute.Server(boot, start=True)
-        except (tf.errors.OpError, RuntimeError, ValueError) as err:
-            raise ClusterError("Cannot start the chief's server on port %d: %s." % (port, _reason(err)))
-        self.address = _join(host, int(self.server.target.rsplit(":", 1)[1]))  # port 0 asked the system for a free one
-        restrict(self.address, self.workers)
+        self.server, port, restricted = start_server(boot, _join(host, port), self.workers, "the chief's server")
+        self.address = _join(host, port)
+        if not restricted:
+            print("The chief's server listens on *:%d, all interfaces: let only the cluster's hosts reach this port." % port, flush=True)
         self.target = "grpc://" + self.address
         self._watching = self._fired = False
         self._lock = threading.Lock()

@@ -19,7 +19,8 @@ _SO_ATTACH_FILTER = getattr(socket, "SO_ATTACH_FILTER", 26)
 _NETWORK_HEADER = -0x100000  # SKF_NET_OFF: loads relative to the IP header (the data of a TCP socket starts at the TCP header)
 _LOAD_BYTE, _LOAD_WORD, _SHIFT_RIGHT, _JUMP_IF_EQUAL, _JUMP, _RETURN = 0x30, 0x20, 0x74, 0x15, 0x05, 0x06
 _DROP, _KEEP = 0, 0xFFFFFFFF
-_TCP_LISTEN, _TCP_CONNECTED = "0A", ("01", "03")  # /proc/net/tcp states: LISTEN; ESTABLISHED, SYN_RECV
+_TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
+_MAX_INSTRUCTIONS = 4096  # BPF_MAXINSNS
 
 
 class ListenFilterError(Exception):
@@ -40,40 +41,60 @@ def _plain(ip):
     return ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped is not None else ip
 
 
+class Restriction:
+    """What a port of this process shall answer: own_host's addresses as destination, the peers' (and own) as source.
+
+    Made before the server exists (names resolved, addresses checked, filter built), so that only apply() -- finding
+    the listening socket and attaching the filter, milliseconds -- remains between the server's listen and its start.
+    """
+
+    def __init__(self, own_host, peer_hosts):
+        self.own = resolve(own_host)
+        for ip in self.own:
+            _check_own(ip, own_host)
+        self.peers = sorted({ip for host in peer_hosts for ip in resolve(host)} | set(self.own), key=lambda ip: (ip.version, ip.packed))
+        if all(ip.is_loopback for ip in self.own) and any(not ip.is_loopback for ip in self.peers):
+            here = "" if [str(ip) for ip in self.own] == [own_host] else " (%s on this machine)" % ", ".join(map(str, self.own))
+            raise ListenFilterError("'%s'%s is a loopback address, which the other hosts cannot reach; name this machine by an "
+                                    "address they use" % (own_host, here))
+        self.program = _program(self.own, self.peers)
+
+    def apply(self, port):
+        """Attach the filter to this process's listening sockets on `port`; refuse if anyone else connected before it."""
+        listeners = _fds_of({inode for state, inode, _, _ in _tcp_sockets(port) if state == _TCP_LISTEN})
+        if not listeners:
+            raise ListenFilterError("no listening socket of this process on port %d" % port)
+        for fd in listeners:
+            _attach(fd, self.program)
+        strangers = sorted({str(remote) for state, _, local, remote in _tcp_sockets(port)
+                            if state != _TCP_LISTEN and (local not in self.own or remote not in self.peers)})
+        if strangers:  # connected between the server's listen and the filter
+            raise ListenFilterError("%s connected to port %d before it was restricted" % (", ".join(strangers), port))
+
+
 def restrict_listener(port, own_host, peer_hosts) -> list:
-    """Filter this process's listening sockets on `port`: destination one of own_host's addresses, source one of
-    the peers' or own addresses. Returns own_host's addresses. Raises ListenFilterError, failing closed."""
-    own = resolve(own_host)
-    for ip in own:
-        _check_local(ip, own_host)
-    peers = sorted({ip for host in peer_hosts for ip in resolve(host)} | set(own), key=lambda ip: (ip.version, ip.packed))
-    if all(ip.is_loopback for ip in own) and any(not ip.is_loopback for ip in peers):
-        here = "" if [str(ip) for ip in own] == [own_host] else " (%s on this machine)" % ", ".join(map(str, own))
-        raise ListenFilterError("'%s'%s is a loopback address, which the other hosts cannot reach; name this machine by an "
-                                "address they use" % (own_host, here))
-    listeners = _fds_of({inode for inode, _ in _tcp_sockets(port, (_TCP_LISTEN,))})
-    if not listeners:
-        raise ListenFilterError("no listening socket of this process on port %d" % port)
-    program = _program(own, peers)
-    for fd in listeners:
-        _attach(fd, program)
-    strangers = sorted({str(ip) for _, ip in _tcp_sockets(port, _TCP_CONNECTED) if ip not in peers})
-    if strangers:  # connected in the moment between the server's start and the filter
-        raise ListenFilterError("%s connected to port %d before it was restricted" % (", ".join(strangers), port))
-    return own
+    """Restriction(own_host, peer_hosts).apply(port) for a socket that already listens; returns own_host's addresses."""
+    restriction = Restriction(own_host, peer_hosts)
+    restriction.apply(port)
+    return restriction.own
 
 
-def _check_local(ip, host):
+def _check_own(ip, host):
+    """An address this machine can be reached at, as a server that binds one address would need."""
+    named = "'%s'" % host if host == str(ip) else "'%s' (%s)" % (host, ip)
+    if ip.is_unspecified or ip.is_multicast:
+        raise ListenFilterError("%s is not the address of one machine; give this machine's address" % named)
+    if ip.version == 6 and ip.is_link_local:
+        raise ListenFilterError("%s is an IPv6 link-local address, which needs an interface; give a global or loopback address" % named)
     with socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET) as probe:
         try:
             probe.bind((str(ip), 0))
         except OSError as err:
-            named = "'%s'" % host if host == str(ip) else "'%s' (%s)" % (host, ip)
             raise ListenFilterError("%s is not an address of this machine: %s" % (named, err.strerror or err))
 
 
-def _tcp_sockets(port, states):
-    """(inode, remote address) of this network namespace's TCP sockets on local `port` in one of `states`."""
+def _tcp_sockets(port):
+    """(state, inode, local address, remote address) of this network namespace's TCP sockets on local `port`."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
@@ -83,8 +104,8 @@ def _tcp_sockets(port, states):
         for row in rows:
             fields = row.split()
             local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-            if int(local.rsplit(":", 1)[1], 16) == port and state in states:
-                yield inode, _proc_address(remote.rsplit(":", 1)[0])
+            if int(local.rsplit(":", 1)[1], 16) == port:
+                yield state, inode, _proc_address(local.rsplit(":", 1)[0]), _proc_address(remote.rsplit(":", 1)[0])
 
 
 def _proc_address(text):
@@ -127,16 +148,24 @@ class _Assembler:
 
     def bytes(self) -> bytes:
         out = []
+        if len(self.code) > _MAX_INSTRUCTIONS:
+            raise ListenFilterError("too many addresses in the cluster for a socket filter (%d instructions, at most %d)"
+                                    % (len(self.code), _MAX_INSTRUCTIONS))
         for pc, (code, jt, jf, k) in enumerate(self.code):
             jt, jf = self._offset(jt, pc), self._offset(jf, pc)
             k = self._offset(k, pc) if code == _JUMP else k
-            assert 0 <= jt < 256 and 0 <= jf < 256 and (code != _JUMP or k >= 0), "BPF jumps go forward, at most 255 for conditions"
+            assert 0 <= jt < 256 and 0 <= jf < 256 and (code != _JUMP or k >= 0), "BPF jumps go forward; conditions skip at most 255"
             out.append(struct.pack("HBBI", code, jt, jf, k & 0xFFFFFFFF))
         return b"".join(out)
 
     def _offset(self, target, pc):
         """A jump from instruction pc to target (a label, or already an offset) counts the instructions skipped."""
         return target if isinstance(target, int) else self.labels[target] - pc - 1
+
+    def unless_equal_go_to(self, value, target):
+        """A conditional jump of any length: the condition skips one unconditional jump."""
+        self.op(_JUMP_IF_EQUAL, k=value, jt=1)
+        self.op(_JUMP, k=target)
 
     def jump_if_any(self, addresses, header_offset, target):
         """Go to target when the address at header_offset of the IP header is one of addresses; else fall through."""
@@ -154,14 +183,14 @@ def _program(own, peers) -> bytes:
     asm = _Assembler()
     asm.op(_LOAD_BYTE, k=_NETWORK_HEADER)
     asm.op(_SHIFT_RIGHT, k=4)                       # the IP version
-    asm.op(_JUMP_IF_EQUAL, k=4, jf="not4")
+    asm.unless_equal_go_to(4, "not4")
     asm.jump_if_any([ip for ip in own if ip.version == 4], 16, "source4")
     asm.op(_RETURN, k=_DROP)
     asm.label("source4")
     asm.jump_if_any([ip for ip in peers if ip.version == 4], 12, "keep")
     asm.op(_RETURN, k=_DROP)
     asm.label("not4")
-    asm.op(_JUMP_IF_EQUAL, k=6, jf="drop")
+    asm.unless_equal_go_to(6, "drop")
     asm.jump_if_any([ip for ip in own if ip.version == 6], 24, "source6")
     asm.op(_RETURN, k=_DROP)
     asm.label("source6")
