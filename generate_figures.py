@@ -25,13 +25,10 @@ url_bedrooms = pretrained_networks.PRESETS["bedrooms"]  # karras2019stylegan-bed
 url_cars = pretrained_networks.PRESETS["cars"]          # karras2019stylegan-cars-512x384.pkl
 url_cats = pretrained_networks.PRESETS["cats"]          # karras2019stylegan-cats-256x256.pkl
 
-precision_kwargs = {}  # Gs.run's dtype when --precision is not float32
-
-
 def synthesis_kwargs():
     """Gs.run options of every figure: uint8 NHWC images, minibatch 8 (a function, so that --help needs no TensorFlow)."""
     import dnnlib.tflib as tflib
-    return {"minibatch_size": 8, "output_transform": {"func": tflib.convert_images_to_uint8, "nchw_to_nhwc": True}, **precision_kwargs}
+    return {"minibatch_size": 8, "output_transform": {"func": tflib.convert_images_to_uint8, "nchw_to_nhwc": True}}
 
 _Gs_cache = dict()
 
@@ -274,7 +271,6 @@ def main():
                         help="comma-separated figure numbers (default: all, or those whose networks --network names)")
     parser.add_argument("--outdir", default=config.result_dir, help="output directory (default: %s)" % config.result_dir)
     parser.add_argument("--demo", action="store_true", help="figures 3, 4, 5 and 8 and a grid of classes (figure-classes.png) from the bundled network, offline")
-    pretrained_networks.add_precision_option(parser)
     args = parser.parse_args()
     if args.demo:
         args.network = ["ffhq=demo"] + args.network
@@ -300,7 +296,6 @@ def main():
 
     import dnnlib.tflib as tflib  # only now: --help and bad options answer without starting TensorFlow
     tflib.init_tf()
-    precision_kwargs.update(pretrained_networks.precision_kwargs(args.precision))
     os.makedirs(args.outdir, exist_ok=True)
     for _number, key, draw in jobs:
         draw(load_Gs(networks[key]))

@@ -17,8 +17,7 @@ import dnnlib
 import pretrained_networks
 
 
-def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float = 0.7, outdir: str = config.result_dir, class_idx: int = None,
-                     precision: str = "float32") -> str:
+def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float = 0.7, outdir: str = config.result_dir, class_idx: int = None) -> str:
     """Load the network, print its layers, generate one image and save it; returns the PNG path.
 
     For class-conditional networks the class is class_idx, or seed modulo the number of classes.
@@ -37,8 +36,7 @@ def generate_example(network: str = "demo", seed: int = 5, truncation_psi: float
     rnd = np.random.RandomState(seed)
     latents = rnd.randn(1, *Gs.input_shape[1:])
     to_uint8 = dict(func=tflib.convert_images_to_uint8, nchw_to_nhwc=True)
-    images = Gs.run(latents, labels, truncation_psi=truncation_psi, randomize_noise=True, output_transform=to_uint8,
-                    **pretrained_networks.precision_kwargs(precision))
+    images = Gs.run(latents, labels, truncation_psi=truncation_psi, randomize_noise=True, output_transform=to_uint8)
 
     os.makedirs(outdir, exist_ok=True)
     png_filename = os.path.join(outdir, "example.png")
@@ -58,10 +56,9 @@ def main():
     parser.add_argument("--truncation-psi", type=float, default=0.7, help="truncation strength (default: 0.7)")
     parser.add_argument("--outdir", default=config.result_dir, help="where example.png goes (default: %s)" % config.result_dir)
     parser.add_argument("--class", dest="class_idx", type=int, default=None, help="class of a class-conditional network (default: seed modulo classes)")
-    pretrained_networks.add_precision_option(parser)
     args = parser.parse_args()
     pretrained_networks.resolve_network(args.network)  # validate before TensorFlow starts
-    generate_example(args.network, args.seed, args.truncation_psi, args.outdir, args.class_idx, args.precision)
+    generate_example(args.network, args.seed, args.truncation_psi, args.outdir, args.class_idx)
 
 
 if __name__ == "__main__":

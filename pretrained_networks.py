@@ -51,39 +51,6 @@ def one_hot_labels(Gs, classes, wrap=False):
     return labels
 
 
-PRECISIONS = ("float32", "bfloat16")
-
-
-def add_precision_option(parser):
-    """--precision of the scripts that generate images."""
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
-                        help="arithmetic of the generator: float32 (the original's) or bfloat16 (opt-in: faster on CPUs with AVX512_BF16 "
-                             "or AMX, images differ slightly; see README) (default: float32)")
-
-
-def precision_kwargs(precision: str) -> dict:
-    """Gs.run keyword arguments that compute in `precision`: none for float32 (the network's own dtype), else its dtype."""
-    if precision not in PRECISIONS:
-        raise dnnlib.util.UserError("Precision must be one of %s, not '%s'." % (", ".join(PRECISIONS), precision))
-    if precision == "float32":
-        return {}
-    if cpu_flags() and not cpu_flags() & {"avx512_bf16", "amx_bf16"}:
-        print("Note: this CPU has neither AVX512_BF16 nor AMX, so bfloat16 is emulated and likely slower than float32.")
-    return {"dtype": precision}
-
-
-def cpu_flags() -> set:
-    """The CPU's feature flags from /proc/cpuinfo (Linux); an empty set where unknown."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
 def resolve_network(spec: str) -> str:
     """A preset name becomes its URL ('demo' the bundled pickle); URLs and existing files pass through."""
     if spec == "demo":

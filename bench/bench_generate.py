@@ -55,10 +55,18 @@ def time_runs(Gs, latents, kwargs, repeats):
     return times
 
 
+PRECISIONS = ("float32", "bfloat16")
+
+
+def precision_kwargs(precision):
+    """Gs.run keyword arguments that compute in `precision` (the networks' dtype); none for float32."""
+    return {} if precision == "float32" else {"dtype": precision}
+
+
 def precision_error(Gs, latents, kwargs, precision):
     """(max |difference| of the raw images, PSNR in dB of the uint8 images) of `precision` against float32."""
     to_uint8 = dict(func=tflib.convert_images_to_uint8)
-    lower = dict(kwargs, **pretrained_networks.precision_kwargs(precision))
+    lower = dict(kwargs, **precision_kwargs(precision))
     raw = [Gs.run(latents, None, **k).astype(np.float32) for k in (kwargs, lower)]
     quantized = [Gs.run(latents, None, output_transform=to_uint8, **k).astype(np.float64) for k in (kwargs, lower)]
     mse = np.mean((quantized[0] - quantized[1]) ** 2)
@@ -90,8 +98,9 @@ def main():
     parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")
     args = parser.parse_args()
     precisions = args.precision.split(",")
-    for precision in precisions:
-        pretrained_networks.precision_kwargs(precision)  # refuses an unknown one before anything runs
+    unknown = sorted(set(precisions) - set(PRECISIONS))
+    if unknown:
+        raise dnnlib.util.UserError("--precision takes %s, not '%s'." % (" or ".join(PRECISIONS), unknown[0]))
 
     tflib.init_tf()
     print(flops.cpu_line())
@@ -110,7 +119,7 @@ def main():
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
             float32_kwargs = run_kwargs(minibatch, args.structure, dict(xla=True) if args.xla else None)
             for precision in precisions:
-                kwargs = dict(float32_kwargs, **pretrained_networks.precision_kwargs(precision))
+                kwargs = dict(float32_kwargs, **precision_kwargs(precision))
                 seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
                 by_type, gemm, _depthwise = profile_run(Gs, latents, kwargs)
                 rate = gemm / seconds / 1e9

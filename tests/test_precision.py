@@ -1,4 +1,4 @@
-"""Reduced precision: the original's float16 networks with loss scaling (built and stepped on CPU), and opt-in bfloat16 generation."""
+"""Reduced precision: the original's float16 networks with loss scaling (built and stepped on CPU), and bfloat16 generation."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,6 @@ import tensorflow.compat.v1 as tf
 
 import dnnlib.tflib as tflib
 import pretrained_networks
-from conftest import run_python
 from training import dataset, training_loop
 
 ARCHITECTURES = {  # (G, D, G's extra settings) as train.py's presets use them
@@ -87,7 +86,7 @@ def test_bfloat16_generation_stays_close_to_float32(session):
     to_uint8 = dict(func=tflib.convert_images_to_uint8)
     kwargs = dict(truncation_psi=0.7, randomize_noise=False, minibatch_size=16, output_transform=to_uint8)
     reference = Gs.run(latents, labels, **kwargs).astype(np.float64)
-    lower = Gs.run(latents, labels, **kwargs, **pretrained_networks.precision_kwargs("bfloat16")).astype(np.float64)
+    lower = Gs.run(latents, labels, dtype="bfloat16", **kwargs).astype(np.float64)
     psnr = 10 * np.log10(255 ** 2 / np.mean((reference - lower) ** 2))
     assert 35 < psnr < 70, psnr  # measured 44 dB: close, yet really computed in bfloat16 (identical images would be inf)
     _placeholders, outputs = list(Gs._run_cache.values())[-1]  # the bfloat16 run's
@@ -103,19 +102,3 @@ def upstream_ops(tensor):
             seen.add(op)
             todo += [t.op for t in op.inputs] + list(op.control_inputs)
     return seen
-
-
-def test_precision_option():
-    assert pretrained_networks.precision_kwargs("float32") == {}
-    assert pretrained_networks.precision_kwargs("bfloat16") == {"dtype": "bfloat16"}
-    with pytest.raises(Exception, match="Precision must be one of float32, bfloat16"):
-        pretrained_networks.precision_kwargs("float64")
-
-
-@pytest.mark.slow
-def test_pretrained_example_in_bfloat16(tmp_path):
-    result = run_python(["pretrained_example.py", "--precision", "bfloat16", "--outdir", str(tmp_path)])
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "example.png").is_file()
-    result = run_python(["pretrained_example.py", "--precision", "float64", "--outdir", str(tmp_path)])
-    assert result.returncode == 2 and "invalid choice: 'float64'" in result.stderr
