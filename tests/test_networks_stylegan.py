@@ -10,6 +10,7 @@ import tensorflow.compat.v1 as tf
 
 import dnnlib.tflib as tflib
 from conftest import DATA_DIR
+from training import networks_stylegan as ns
 
 CONFIGS = ["sgan32", "sgan32_cond_fused"]
 
@@ -167,3 +168,31 @@ def test_style_mixing_and_dlatent_avg_in_training(session):
     images = G.get_output_for(latents, None, is_training=True, style_mixing_prob=0.0, dlatent_avg_beta=0.5)
     w0, _ = tflib.run([dlatents, images])
     np.testing.assert_allclose(G.get_var("dlatent_avg"), 0.5 * w0[:, 0].mean(axis=0), rtol=1e-5, atol=1e-7)
+
+# ----------------------------------------------------------------------------
+# Resampling convolutions above the reference vectors' 32x32: each implementation against the layer's plain definition.
+
+
+def definition_of_upscale_conv(x, w, fused):
+    """What the 2x upsampling conv is: nearest upsampling then the 3x3 conv, or (fused) the original's transposed
+    convolution with the pad-and-add 4x4 kernel."""
+    if not fused:
+        return tf.nn.conv2d(ns.nearest_upscale2d(x), w, strides=[1, 1, 1, 1], padding="SAME")
+    h, width = x.shape[1].value, x.shape[2].value
+    kernel = tf.transpose(ns._pad_and_add(w), [0, 1, 3, 2])
+    return tf.nn.conv2d_transpose(x, kernel, [tf.shape(x)[0], 2 * h, 2 * width, w.shape[3].value], strides=[1, 2, 2, 1], padding="SAME")
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("size", [16, 32])  # outputs 32 (phase convolutions) and 64 (one transposed convolution)
+def test_upscale_conv_matches_its_definition_with_gradients(session, fused, size):
+    rnd = np.random.RandomState(size)
+    x = tf.constant(rnd.randn(2, size, size, 6).astype(np.float32))
+    w = tf.constant(rnd.randn(3, 3, 6, 5).astype(np.float32))
+    ours = ns._upscale_conv_2x(x, w, ns._UP_ROWS_FUSED if fused else ns._UP_ROWS_UNFUSED)
+    reference = definition_of_upscale_conv(x, w, fused)
+    probe = tf.constant(rnd.randn(2, 2 * size, 2 * size, 5).astype(np.float32))
+    results = tflib.run([ours, reference] + tf.gradients(tf.reduce_sum(ours * probe), [x, w]) + tf.gradients(tf.reduce_sum(reference * probe), [x, w]))
+    ours_value, reference_value, ours_grads, reference_grads = results[0], results[1], results[2:4], results[4:6]
+    for got, want in zip([ours_value] + ours_grads, [reference_value] + reference_grads):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())

@@ -232,12 +232,34 @@ def _mix_taps(w, mix, shape):
     return tf.reshape(mixed, list(shape) + [cin, cout])
 
 
+_TRANSPOSED_FROM = 64  # output size from which one transposed convolution beats the phase convolutions (oneDNN; bench_generate)
+
+
 def _upscale_conv_2x(x, w, rows):
-    """2x upsampling with a 3x3 kernel as four 2x2 phase convolutions, interleaved by two stacks.
+    """2x upsampling with a 3x3 kernel w whose taps output row 2m+dy takes from input rows m-1+dy+a (a = 0, 1) are rows[dy][a].
+
+    From 64x64 outputs up: one stride-2 transposed convolution, whose 4x4 kernel holds those mixes at rows 3-dy-2a
+    (and the same for columns). Below, where oneDNN's transposed convolution is slower, four phase convolutions.
+    """
+    if x.shape[1].value * 2 < _TRANSPOSED_FROM:
+        return _upscale_conv_2x_phases(x, w, rows)
+    rows = np.asarray(rows, np.float32)
+    kernel_rows = np.zeros([4, 3], np.float32)
+    for dy in (0, 1):
+        for a in (0, 1):
+            kernel_rows[3 - dy - 2 * a] = rows[dy][a]
+    kernel = _mix_taps(w, np.einsum("pi,qj->pqij", kernel_rows, kernel_rows), [4, 4])
+    _, h, width, _ = [d.value for d in x.shape]
+    out_shape = [tf.shape(x)[0], h * 2, width * 2, w.shape[3].value]
+    return tf.nn.conv2d_transpose(x, tf.transpose(kernel, [0, 1, 3, 2]), out_shape, strides=[1, 2, 2, 1], padding="SAME")
+
+
+def _upscale_conv_2x_phases(x, w, rows):
+    """_upscale_conv_2x as four 2x2 phase convolutions, interleaved by two stacks.
 
     Output pixel (2m+dy, 2n+dx) sees input rows m-1..m (dy=0) or m..m+1 (dy=1), and the same for columns;
     rows[dy][a] gives the mix of w's three rows for tap a. Each phase convolution pads itself. A quarter of the
-    arithmetic of upsample-then-conv (4 of 9 taps per output), and faster than a transposed convolution.
+    arithmetic of upsample-then-conv (4 of 9 taps per output).
     """
     _, h, width, _ = [d.value for d in x.shape]
     fmaps = w.shape[3].value
