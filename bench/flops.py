@@ -147,15 +147,26 @@ def _kernel_family(kind):
     return kind
 
 
+_FUSABLE = ("BiasAdd", "Add", "AddV2", "Relu", "Relu6", "Elu", "LeakyRelu")  # what Grappler folds into a preceding conv or matmul
+
+
 def executed_ops(graph, node_names):
-    """Graph ops whose names ran (an approximation where Grappler renamed or fused nodes)."""
-    ops = []
-    for name in node_names:
+    """Graph ops whose names ran, plus the convolutions and matmuls Grappler fused into a following op (a fused
+    Conv2D+BiasAdd runs under the BiasAdd's name, so the Conv2D's own name never appears)."""
+    names = set(node_names)
+    ops = {}
+    for name in names:
         try:
-            ops.append(graph.get_operation_by_name(name))
+            op = graph.get_operation_by_name(name)
         except (KeyError, ValueError):
-            pass
-    return ops
+            continue
+        ops[op.name] = op
+        source = op
+        while source.type in _FUSABLE and source.inputs:
+            source = source.inputs[0].op
+            if source.type in GEMM_OPS and source.name not in names:
+                ops[source.name] = source
+    return list(ops.values())
 
 
 def split_table(by_type, top=12):

@@ -29,3 +29,12 @@ def test_depthwise_counted_apart():
         x = tf.zeros([1, 4, 4, 3])
         y = tf.nn.depthwise_conv2d(x, tf.ones([3, 3, 3, 1]), strides=[1, 1, 1, 1], padding="SAME")
         assert flops.useful_flops([y.op]) == (0, 2 * 4 * 4 * 3 * 9)
+
+
+def test_convolutions_fused_into_a_bias_add_are_counted():  # on CPU Grappler runs conv, bias and relu as one kernel, named as the relu
+    with tf.Graph().as_default(), tf.Session() as session:
+        x = tf.Variable(tf.ones([2, 8, 8, 4]))
+        y = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, tf.Variable(tf.ones([3, 3, 4, 6])), strides=[1, 1, 1, 1], padding="SAME"), tf.Variable(tf.ones([6]))))
+        session.run(tf.global_variables_initializer())
+        _by_type, by_node, _wall = flops.profile_step(y, session=session)
+        assert flops.useful_flops(flops.executed_ops(session.graph, by_node), batch=2) == (2 * 2 * 8 * 8 * 6 * 3 * 3 * 4, 0)
