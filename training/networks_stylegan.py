@@ -321,18 +321,19 @@ def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
 
 def leaky_relu(x, alpha=0.2):
     """max(x, alpha*x), with a gradient mask taken from the output (y >= 0) that also serves second order."""
+    assert 0 <= alpha <= 1, "the slope below zero is a fraction"
     with tf.variable_scope("LeakyReLU"):
-        alpha = tf.constant(alpha, dtype=x.dtype, name="alpha")
+        slope = tf.constant(alpha, dtype=x.dtype, name="alpha")
 
         @tf.custom_gradient
         def op(v):
-            y = tf.maximum(v, v * alpha)
+            y = tf.nn.leaky_relu(v, alpha)  # = max(v, alpha*v) in one pass (alpha < 1)
             positive = y >= 0
 
             @tf.custom_gradient
             def grad(dy):
                 def masked(t):
-                    return tf.where(positive, t, t * alpha)
+                    return tf.where(positive, t, t * slope)
                 return masked(dy), masked
             return y, grad
         return op(x)
