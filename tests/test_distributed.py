@@ -22,6 +22,7 @@ import tensorflow.compat.v1 as tf
 import dnnlib.tflib as tflib
 from conftest import REPO_ROOT, run_python
 from dnnlib.tflib import cluster as tfcluster
+from dnnlib.tflib import listen_filter
 from test_training_loop import edited_train_py, make_G_and_D, one_error_line, one_sgd_step, train_args
 from training import dataset, training_loop
 
@@ -54,7 +55,8 @@ def start_worker(addresses, task, timeout=120.0):
     if "listening" not in line:
         stop(proc)
         raise AssertionError("worker %d did not start" % task)
-    assert "listening on %s, answering only 127.0.0.1." % addresses[task] in line  # it says where it really answers
+    where = "%s, answering only 127.0.0.1." % addresses[task] if listen_filter.SUPPORTED else "all interfaces"
+    assert "listening on " + where in line  # it says where it really answers
     return proc
 
 
@@ -153,8 +155,9 @@ def test_worker_refuses_a_taken_port_and_a_foreign_address():
         address = "127.0.0.1:%d" % taken.getsockname()[1]
         result = run_python(["train.py", "--worker", "--cluster=" + address, "--task=0"], timeout=120)
     assert one_error_line(result) == "Error: Cannot start worker 0: port %s is in use on this machine." % address.rsplit(":", 1)[1]
-    result = run_python(["train.py", "--worker", "--cluster=203.0.113.9:%d" % tfcluster.free_loopback_ports(1)[0], "--task=0"], timeout=120)
-    assert "is not an address of this machine" in one_error_line(result)
+    if listen_filter.SUPPORTED:
+        result = run_python(["train.py", "--worker", "--cluster=203.0.113.9:%d" % tfcluster.free_loopback_ports(1)[0], "--task=0"], timeout=120)
+        assert "is not an address of this machine" in one_error_line(result)
 
 
 def test_unreachable_worker_is_refused_before_a_run_dir_exists(data_dir, tmp_path):

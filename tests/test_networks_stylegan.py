@@ -196,3 +196,24 @@ def test_upscale_conv_matches_its_definition_with_gradients(session, fused, size
     ours_value, reference_value, ours_grads, reference_grads = results[0], results[1], results[2:4], results[4:6]
     for got, want in zip([ours_value] + ours_grads, [reference_value] + reference_grads):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("size", [16, 64])
+def test_downscale_conv_matches_its_definition_with_gradients(session, fused, size):
+    """conv then 2x2 box average (unfused), or the original's stride-2 conv with a quarter of the pad-and-add kernel (fused)."""
+    rnd = np.random.RandomState(size)
+    x = tf.constant(rnd.randn(2, size, size, 6).astype(np.float32))
+    with tf.variable_scope("downscale_%d_%s" % (size, fused)) as scope:
+        ours = ns.conv2d_downscale2d(x, fmaps=5, kernel=3, fused_scale=fused)  # no wscale: the variable is the kernel
+    with tf.variable_scope(scope, reuse=True):
+        w = tf.get_variable("weight")
+    tflib.init_uninitialized_vars()
+    if fused:
+        reference = tf.nn.conv2d(x, ns._pad_and_add(w) * 0.25, strides=[1, 2, 2, 1], padding="SAME")
+    else:
+        reference = tf.nn.avg_pool(tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME"), ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")
+    probe = tf.constant(rnd.randn(2, size // 2, size // 2, 5).astype(np.float32))
+    results = tflib.run([ours, reference] + tf.gradients(tf.reduce_sum(ours * probe), [x, w]) + tf.gradients(tf.reduce_sum(reference * probe), [x, w]))
+    for got, want in zip([results[0]] + results[2:4], [results[1]] + results[4:6]):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())

@@ -286,8 +286,8 @@ def _is_fused(fused_scale, resolution):
 def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
     """2x upsample + conv; fused (a transposed conv with the pad-and-add 4x4 kernel) from 128x128 output up.
 
-    Unfused, a 3x3 kernel runs as the same four phase convolutions with the flipped kernel: output pixel
-    (2m+dy) sees input rows m-1, m with taps w0, w1+w2 (dy=0) or m, m+1 with w0+w1, w2 (dy=1).
+    Unfused, a 3x3 kernel runs as the same kind of computation (_upscale_conv_2x) with other tap mixes: output
+    pixel (2m+dy) sees input rows m-1, m with taps w0, w1+w2 (dy=0) or m, m+1 with w0+w1, w2 (dy=1).
     """
     assert kernel >= 1 and kernel % 2 == 1
     fused = _is_fused(fused_scale, min(x.shape[1].value, x.shape[2].value) * 2)

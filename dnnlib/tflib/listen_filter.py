@@ -7,6 +7,7 @@ before the kernel answers it: to anyone else the port looks like a host that doe
 """
 
 import ctypes
+import errno
 import ipaddress
 import os
 import socket
@@ -72,13 +73,6 @@ class Restriction:
             raise ListenFilterError("%s connected to port %d before it was restricted" % (", ".join(strangers), port))
 
 
-def restrict_listener(port, own_host, peer_hosts) -> list:
-    """Restriction(own_host, peer_hosts).apply(port) for a socket that already listens; returns own_host's addresses."""
-    restriction = Restriction(own_host, peer_hosts)
-    restriction.apply(port)
-    return restriction.own
-
-
 def _check_own(ip, host):
     """An address this machine can be reached at, as a server that binds one address would need."""
     named = "'%s'" % host if host == str(ip) else "'%s' (%s)" % (host, ip)
@@ -131,7 +125,13 @@ def _attach(fd, program):
     code = ctypes.create_string_buffer(program, len(program))
     sock_fprog = struct.pack("HP", len(program) // 8, ctypes.addressof(code))
     with socket.socket(fileno=os.dup(fd)) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, sock_fprog)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, sock_fprog)
+        except OSError as err:
+            if err.errno != errno.ENOMEM:
+                raise
+            raise ListenFilterError("the kernel refused a socket filter of %d instructions (net.core.optmem_max bounds it): "
+                                    "list fewer hosts, or raise that limit" % (len(program) // 8))
 
 
 class _Assembler:
