@@ -429,6 +429,8 @@ def _offline_message(url, cache_dir, err):
     status = _http_status(err)
     if isinstance(err, requests.ConnectionError):
         reason = "cannot connect to %s; no network?" % urllib.parse.urlparse(url).netloc
+    elif isinstance(err, requests.TooManyRedirects):
+        reason = "the server redirects in a loop"
     elif status is not None:
         reason = "server answered HTTP %d" % status
     else:
@@ -442,9 +444,10 @@ def _offline_message(url, cache_dir, err):
 
 
 def _is_final_failure(err):
-    """Client errors (HTTP 4xx but 429) do not get better by retrying."""
+    """Client errors (HTTP 4xx but 429) and redirect loops do not get better by retrying."""
+    import requests
     status = _http_status(err)
-    return status is not None and 400 <= status < 500 and status != 429
+    return isinstance(err, requests.TooManyRedirects) or (status is not None and 400 <= status < 500 and status != 429)
 
 
 def _url_md5(url):

@@ -43,7 +43,7 @@ def test_is_url():
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Routes: /file, /flaky (500 once), /truncated (short body), /drive (Drive virus-scan page), /confirmed."""
+    """Routes: /file, /flaky (500 once), /truncated (short body), /drive (Drive virus-scan page), /confirmed, /loop (redirects to itself)."""
     calls = {}
 
     def log_message(self, *args):
@@ -70,6 +70,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, page, [("Set-Cookie", "download_warning_123=abc")])
         elif path == "/confirmed":
             self._send(200, b"big file contents", [("Content-Disposition", 'attachment; filename="big.pkl"')])
+        elif path == "/loop":
+            self._send(302, b"", [("Location", "/loop")])
         elif path == "/binary":
             self._send(200, bytes(range(256)) * 4, [("Content-Disposition", 'attachment; filename="small.bin"')])  # < 8 KiB, not UTF-8
         else:
@@ -158,3 +160,10 @@ def test_atomic_output_and_stale_temp_files(tmp_path):
         open(path, "wb").write(b"x")
     assert util.remove_stale_temp_files(str(tmp_path)) == [dead]
     assert sorted(os.listdir(tmp_path)) == sorted(["out.bin", os.path.basename(mine), "snap.pkl.tmp-1234"])
+
+
+def test_a_redirect_loop_is_named_and_not_retried(server, tmp_path):
+    with pytest.raises(util.DownloadError, match="the server redirects in a loop") as info:
+        util.open_url(server + "/loop", cache_dir=str(tmp_path), num_attempts=10, verbose=False)
+    assert "HTTP 302" not in str(info.value)
+    assert 20 <= _Handler.calls["/loop"] <= 31  # one attempt: requests follows up to 30 redirects, then gives up
