@@ -346,25 +346,33 @@ def pixel_norm(x, epsilon=1e-8):
         return x * tf.rsqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True) + epsilon)
 
 
-def instance_norm(x, epsilon=1e-8):
-    """Per-sample, per-channel normalization over H and W, in float32."""
+def instance_norm(x, epsilon=1e-8, gain=None):
+    """Per-sample, per-channel normalization over H and W, in float32; times gain [N,1,1,C] when given, in the same pass."""
     assert x.shape.ndims == 4
     with tf.variable_scope("InstanceNorm"):
         orig_dtype = x.dtype
         x = tf.cast(x, tf.float32)
         x -= tf.reduce_mean(x, axis=[1, 2], keepdims=True)
         epsilon = tf.constant(epsilon, dtype=x.dtype, name="epsilon")
-        x *= tf.rsqrt(tf.reduce_mean(tf.square(x), axis=[1, 2], keepdims=True) + epsilon)
-        return tf.cast(x, orig_dtype)
+        factor = tf.rsqrt(tf.reduce_mean(tf.square(x), axis=[1, 2], keepdims=True) + epsilon)
+        if gain is not None:
+            factor *= tf.cast(gain, tf.float32)
+        return tf.cast(x * factor, orig_dtype)
 
 
-def style_mod(x, dlatent, **kwargs):
-    """AdaIN style: x * (scale + 1) + shift, both from a learned affine map of the dlatent."""
+def style_scale_and_shift(x, dlatent, **kwargs):
+    """AdaIN's (scale + 1, shift) [N,1,1,C] for x: a learned affine map of the dlatent."""
     with tf.variable_scope("StyleMod"):
         channels = x.shape[-1].value
         style = apply_bias(dense(dlatent, fmaps=channels * 2, gain=1, **kwargs))
-        style = tf.reshape(style, [-1, 1, 1, 2, channels])
-        return x * (style[:, :, :, 0] + 1) + style[:, :, :, 1]
+        style = tf.reshape(tf.cast(style, x.dtype), [-1, 1, 1, 2, channels])
+        return style[:, :, :, 0] + 1, style[:, :, :, 1]
+
+
+def style_mod(x, dlatent, **kwargs):
+    """AdaIN style: x * (scale + 1) + shift."""
+    scale, shift = style_scale_and_shift(x, dlatent, **kwargs)
+    return x * scale + shift
 
 
 def noise_image(x,
@@ -677,6 +685,9 @@ def G_synthesis(
         x = act(x)
         if use_pixel_norm:
             x = pixel_norm(x)
+        if use_instance_norm and use_styles:  # the style's scale joins the normalization's multiply
+            scale, shift = style_scale_and_shift(x, styles[:, layer_idx], use_wscale=use_wscale)
+            return instance_norm(x, gain=scale) + shift
         if use_instance_norm:
             x = instance_norm(x)
         if use_styles:
