@@ -204,6 +204,7 @@ def conv2d(x, fmaps, kernel, **kwargs):
 
 
 def get_bias(channels, dtype, lrmul=1):
+    """The layer's learned bias (variable 'bias', zeros at first) times lrmul, in dtype."""
     return tf.cast(tf.get_variable("bias", shape=[channels], initializer=tf.initializers.zeros()) * lrmul, dtype)
 
 
