@@ -128,3 +128,22 @@ def test_proc_addresses_decode_in_this_machines_byte_order():
     assert str(listen_filter._proc_address("0100007F")) == "127.0.0.1"
     assert str(listen_filter._proc_address("0000000000000000FFFF00000100007F")) == "127.0.0.1"  # IPv4-mapped
     assert str(listen_filter._proc_address("00000000000000000000000001000000")) == "::1"
+
+
+def test_time_wait_of_an_earlier_server_on_the_port_does_not_count():
+    with socket.socket() as earlier:
+        earlier.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        earlier.bind(("0.0.0.0", 0))
+        earlier.listen(1)
+        port = earlier.getsockname()[1]
+        with socket.socket() as stranger:
+            stranger.bind(("127.0.0.3", 0))
+            stranger.connect(("127.0.0.1", port))
+            earlier.accept()[0].close()  # the server side closes first: its socket stays in TIME_WAIT
+            stranger.recv(1)
+    with socket.socket() as restarted:
+        restarted.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        restarted.bind(("0.0.0.0", port))
+        restarted.listen(1)
+        assert any(state == "06" for state, _, _, _ in listen_filter._tcp_sockets(port))
+        restrict(port, "127.0.0.1", [])

@@ -20,7 +20,7 @@ _SO_ATTACH_FILTER = getattr(socket, "SO_ATTACH_FILTER", 26)
 _NETWORK_HEADER = -0x100000  # SKF_NET_OFF: loads relative to the IP header (the data of a TCP socket starts at the TCP header)
 _LOAD_BYTE, _LOAD_WORD, _SHIFT_RIGHT, _JUMP_IF_EQUAL, _JUMP, _RETURN = 0x30, 0x20, 0x74, 0x15, 0x05, 0x06
 _DROP, _KEEP = 0, 0xFFFFFFFF
-_TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
+_TCP_LISTEN, _TCP_TIME_WAIT = "0A", "06"  # the state column of /proc/net/tcp
 _MAX_INSTRUCTIONS = 4096  # BPF_MAXINSNS
 
 
@@ -34,7 +34,11 @@ def resolve(host) -> list:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError as err:
         raise ListenFilterError("cannot resolve host '%s': %s" % (host, err.strerror or err))
-    return sorted({_plain(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos}, key=lambda ip: (ip.version, ip.packed))
+    return _in_order({_plain(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos})
+
+
+def _in_order(addresses) -> list:
+    return sorted(addresses, key=lambda ip: (ip.version, ip.packed))
 
 
 def _plain(ip):
@@ -53,7 +57,7 @@ class Restriction:
         self.own = resolve(own_host)
         for ip in self.own:
             _check_own(ip, own_host)
-        self.peers = sorted({ip for host in peer_hosts for ip in resolve(host)} | set(self.own), key=lambda ip: (ip.version, ip.packed))
+        self.peers = _in_order({ip for host in peer_hosts for ip in resolve(host)} | set(self.own))
         if all(ip.is_loopback for ip in self.own) and any(not ip.is_loopback for ip in self.peers):
             here = "" if [str(ip) for ip in self.own] == [own_host] else " (%s on this machine)" % ", ".join(map(str, self.own))
             raise ListenFilterError("'%s'%s is a loopback address, which the other hosts cannot reach; name this machine by an "
@@ -67,8 +71,10 @@ class Restriction:
             raise ListenFilterError("no listening socket of this process on port %d" % port)
         for fd in listeners:
             _attach(fd, self.program)
+        # TIME_WAIT sockets may predate this process (an earlier server on this port closed them); a connection to a
+        # server that serves nothing yet never ends in TIME_WAIT on its side.
         strangers = sorted({str(remote) for state, _, local, remote in _tcp_sockets(port)
-                            if state != _TCP_LISTEN and (local not in self.own or remote not in self.peers)})
+                            if state not in (_TCP_LISTEN, _TCP_TIME_WAIT) and (local not in self.own or remote not in self.peers)})
         if strangers:  # connected between the server's listen and the filter
             raise ListenFilterError("%s connected to port %d before it was restricted" % (", ".join(strangers), port))
 
