@@ -4,7 +4,7 @@ Examples:
   python bench/bench_generate.py                          # official layout at 256 and 1024, minibatch 1 and 8
   python bench/bench_generate.py --network my.pkl --minibatch 4 --structure fixed
   python bench/bench_generate.py --profile                # plus the op-time split of one traced run
-  python bench/bench_generate.py --xla                    # the synthesis's elementwise layer tails compiled by XLA
+  python bench/bench_generate.py --no-xla                 # layer tails as plain TensorFlow ops (no XLA loops)
   python bench/bench_generate.py --precision float32,bfloat16   # both, and bfloat16's error against float32
 Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
 the median over --repeats timed runs after one warm-up run. 'roofline' is the conv/matmul
@@ -93,7 +93,7 @@ def main():
     parser.add_argument("--minibatch", default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
-    parser.add_argument("--xla", action="store_true", help="run the synthesis with xla=True (XLA-compiled elementwise layer tails)")
+    parser.add_argument("--no-xla", action="store_true", help="run the synthesis with xla=False (plain TensorFlow ops for the layer tails)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
     parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")
     args = parser.parse_args()
@@ -117,7 +117,7 @@ def main():
     for label, Gs in networks:
         for minibatch in [int(v) for v in args.minibatch.split(",")]:
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
-            float32_kwargs = run_kwargs(minibatch, args.structure, dict(xla=True) if args.xla else None)
+            float32_kwargs = run_kwargs(minibatch, args.structure, dict(xla=False) if args.no_xla else None)
             for precision in precisions:
                 kwargs = dict(float32_kwargs, **precision_kwargs(precision))
                 seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
