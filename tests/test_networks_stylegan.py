@@ -189,8 +189,9 @@ def test_upscale_conv_matches_its_definition_with_gradients(session, fused, size
     rnd = np.random.RandomState(size)
     x = tf.constant(rnd.randn(2, size, size, 6).astype(np.float32))
     w = tf.constant(rnd.randn(3, 3, 6, 5).astype(np.float32))
-    ours = ns._upscale_conv_2x(x, w, ns._UP_ROWS_FUSED if fused else ns._UP_ROWS_UNFUSED)
-    reference = definition_of_upscale_conv(x, w, fused)
+    coef = 0.37  # a runtime weight constant, which the implementation folds into its tap mixes
+    ours = ns._upscale_conv_2x(x, w, ns._UP_ROWS_FUSED if fused else ns._UP_ROWS_UNFUSED, coef)
+    reference = definition_of_upscale_conv(x, w * coef, fused)
     probe = tf.constant(rnd.randn(2, 2 * size, 2 * size, 5).astype(np.float32))
     results = tflib.run([ours, reference] + tf.gradients(tf.reduce_sum(ours * probe), [x, w]) + tf.gradients(tf.reduce_sum(reference * probe), [x, w]))
     ours_value, reference_value, ours_grads, reference_grads = results[0], results[1], results[2:4], results[4:6]
@@ -205,16 +206,18 @@ def test_downscale_conv_matches_its_definition_with_gradients(session, fused, si
     rnd = np.random.RandomState(size)
     x = tf.constant(rnd.randn(2, size, size, 6).astype(np.float32))
     with tf.variable_scope("downscale_%d_%s" % (size, fused)) as scope:
-        ours = ns.conv2d_downscale2d(x, fmaps=5, kernel=3, fused_scale=fused)  # no wscale: the variable is the kernel
+        ours = ns.conv2d_downscale2d(x, fmaps=5, kernel=3, fused_scale=fused, use_wscale=True)
     with tf.variable_scope(scope, reuse=True):
-        w = tf.get_variable("weight")
+        variable = tf.get_variable("weight")
+    w = variable * np.sqrt(2 / (3 * 3 * 6))  # the He constant, applied at runtime
     tflib.init_uninitialized_vars()
     if fused:
         reference = tf.nn.conv2d(x, ns._pad_and_add(w) * 0.25, strides=[1, 2, 2, 1], padding="SAME")
     else:
         reference = tf.nn.avg_pool(tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME"), ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")
     probe = tf.constant(rnd.randn(2, size // 2, size // 2, 5).astype(np.float32))
-    results = tflib.run([ours, reference] + tf.gradients(tf.reduce_sum(ours * probe), [x, w]) + tf.gradients(tf.reduce_sum(reference * probe), [x, w]))
+    results = tflib.run([ours, reference] + tf.gradients(tf.reduce_sum(ours * probe), [x, variable]) +
+                        tf.gradients(tf.reduce_sum(reference * probe), [x, variable]))
     for got, want in zip([results[0]] + results[2:4], [results[1]] + results[4:6]):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 

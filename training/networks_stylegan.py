@@ -169,15 +169,21 @@ def downscale2d(x, factor=2):
 # Layers. Activations are NHWC; weights are stored in the original's layouts.
 
 
-def get_weight(shape, gain=2 ** 0.5, use_wscale=False, lrmul=1):
-    """Variable 'weight' with He init; with use_wscale the He constant is applied at runtime (equalized learning rate)."""
+def weight_and_coef(shape, gain=2 ** 0.5, use_wscale=False, lrmul=1):
+    """(variable 'weight' with He init, the constant it is multiplied by at runtime): with use_wscale the He constant
+    is applied at runtime (equalized learning rate)."""
     fan_in = np.prod(shape[:-1])
     he_std = gain / np.sqrt(fan_in)
     if use_wscale:
         init_std, runtime_coef = 1.0 / lrmul, he_std * lrmul
     else:
         init_std, runtime_coef = he_std / lrmul, lrmul
-    weight = tf.get_variable("weight", shape=shape, initializer=tf.initializers.random_normal(0, init_std))
+    return tf.get_variable("weight", shape=shape, initializer=tf.initializers.random_normal(0, init_std)), runtime_coef
+
+
+def get_weight(shape, gain=2 ** 0.5, use_wscale=False, lrmul=1):
+    """The layer's weight as used: the variable times its runtime constant."""
+    weight, runtime_coef = weight_and_coef(shape, gain, use_wscale, lrmul)
     return weight * runtime_coef
 
 
@@ -229,7 +235,8 @@ _DOWN_ROWS = [[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]]            # pad-and-a
 
 
 def _mix_taps(w, mix, shape):
-    """sum_ij mix[..., i, j] w[i, j] for a [3,3,in,out] kernel w and a constant mix [..., 3, 3]: shape + [in, out]."""
+    """sum_ij mix[..., i, j] w[i, j] for a [3,3,in,out] kernel w and a constant mix [..., 3, 3]: shape + [in, out].
+    A runtime weight constant multiplied into mix costs nothing here, where it would cost a pass over w."""
     mix = np.asarray(mix, np.float32).reshape(-1, 9)
     cin, cout = w.shape[2].value, w.shape[3].value
     mixed = tf.matmul(tf.constant(mix, dtype=w.dtype), tf.reshape(w, [9, cin * cout]))
@@ -239,26 +246,29 @@ def _mix_taps(w, mix, shape):
 _TRANSPOSED_FROM = 64  # output size from which one transposed convolution beats the phase convolutions (oneDNN; bench_generate)
 
 
-def _upscale_conv_2x(x, w, rows):
-    """2x upsampling with a 3x3 kernel w whose taps output row 2m+dy takes from input rows m-1+dy+a (a = 0, 1) are rows[dy][a].
+def _upscale_conv_2x(x, w, rows, coef=1):
+    """2x upsampling with the 3x3 kernel coef*w whose taps output row 2m+dy takes from input rows m-1+dy+a (a = 0, 1)
+    are rows[dy][a].
 
     From 64x64 outputs up: one stride-2 transposed convolution, whose 4x4 kernel holds those mixes at rows 3-dy-2a
-    (and the same for columns). Below, where oneDNN's transposed convolution is slower, four phase convolutions.
+    (and the same for columns), mixed from w with in and out swapped as the transposed convolution takes them (the
+    3x3 kernel is the smaller one to transpose). Below, where oneDNN's transposed convolution is slower, four phase
+    convolutions.
     """
     if x.shape[1].value * 2 < _TRANSPOSED_FROM:
-        return _upscale_conv_2x_phases(x, w, rows)
+        return _upscale_conv_2x_phases(x, w, rows, coef)
     rows = np.asarray(rows, np.float32)
     kernel_rows = np.zeros([4, 3], np.float32)
     for dy in (0, 1):
         for a in (0, 1):
             kernel_rows[3 - dy - 2 * a] = rows[dy][a]
-    kernel = _mix_taps(w, np.einsum("pi,qj->pqij", kernel_rows, kernel_rows), [4, 4])
+    kernel = _mix_taps(tf.transpose(w, [0, 1, 3, 2]), np.einsum("pi,qj->pqij", kernel_rows, kernel_rows) * coef, [4, 4])
     _, h, width, _ = [d.value for d in x.shape]
     out_shape = [tf.shape(x)[0], h * 2, width * 2, w.shape[3].value]
-    return tf.nn.conv2d_transpose(x, tf.transpose(kernel, [0, 1, 3, 2]), out_shape, strides=[1, 2, 2, 1], padding="SAME")
+    return tf.nn.conv2d_transpose(x, kernel, out_shape, strides=[1, 2, 2, 1], padding="SAME")
 
 
-def _upscale_conv_2x_phases(x, w, rows):
+def _upscale_conv_2x_phases(x, w, rows, coef=1):
     """_upscale_conv_2x as four 2x2 phase convolutions, interleaved by two stacks.
 
     Output pixel (2m+dy, 2n+dx) sees input rows m-1..m (dy=0) or m..m+1 (dy=1), and the same for columns;
@@ -269,7 +279,7 @@ def _upscale_conv_2x_phases(x, w, rows):
     fmaps = w.shape[3].value
     rows = np.asarray(rows, np.float32)  # [dy, a, i]
     mix = np.einsum("yai,xbj->yxabij", rows, rows)
-    kernels = tf.unstack(_mix_taps(w, mix, [4, 2, 2]), axis=0)  # phases in (dy, dx) order
+    kernels = tf.unstack(_mix_taps(w, mix * coef, [4, 2, 2]), axis=0)  # phases in (dy, dx) order
     pads = {0: [1, 0], 1: [0, 1]}
 
     def phase(dy, dx):
@@ -296,8 +306,8 @@ def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
         upsampled = upscale2d(x)  # other kernel sizes: plainly, upsample then convolve
         return conv2d(upsampled, fmaps, kernel, **kwargs)
     assert kernel == 3, "the fused 2x upsampling conv takes a 3x3 kernel"
-    w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
-    return _upscale_conv_2x(x, tf.cast(w, x.dtype), _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED)
+    w, coef = weight_and_coef([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
+    return _upscale_conv_2x(x, tf.cast(w, x.dtype), _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED, coef)
 
 
 def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
@@ -311,12 +321,12 @@ def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
         convolved = conv2d(x, fmaps, kernel, **kwargs)  # other kernel sizes: plainly, convolve then downsample
         return downscale2d(convolved)
     # Fused or not, the same function: a 3x3 conv then a 2x2 box average is this stride-2 4x4 conv (4/9 of the work).
-    w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
+    w, coef = weight_and_coef([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
     if kernel == 3:
         down = np.asarray(_DOWN_ROWS, np.float32)
-        w = _mix_taps(w, np.einsum("pi,qj->pqij", down, down) * 0.25, [4, 4])
+        w = _mix_taps(w, np.einsum("pi,qj->pqij", down, down) * (0.25 * coef), [4, 4])
     else:
-        w = _pad_and_add(w) * 0.25
+        w = _pad_and_add(w) * (0.25 * coef)
     return tf.nn.conv2d(x, tf.cast(w, x.dtype), strides=[1, 2, 2, 1], padding="SAME")
 
 
