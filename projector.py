@@ -138,8 +138,7 @@ class Projector:
             self._dlatent_noise_in = tf.placeholder(tf.float32, shape, name="dlatent_noise_in")
             dlatents = self._dlatents_var + self._dlatent_noise_in
             self._dlatents_expr = tf.tile(dlatents, [1, 1 if self.w_plus else self.num_layers, 1])
-            # xla=False: with a backward pass each step, XLA's layer tails were 10% slower (bench_projector, 1024x1024)
-            self._images_expr = self._synthesis.get_output_for(self._dlatents_expr, randomize_noise=False, xla=False)
+            self._images_expr = self._synthesis.get_output_for(self._dlatents_expr, randomize_noise=False)
             self._target_var = tf.Variable(tf.zeros([1] + self._images_expr.shape.as_list()[1:]), name="target_images_var")
             self._dist = self._distance_expr(self._images_expr, self._target_var)
             self._reg = noise_regularization(self._noise_vars)

@@ -246,7 +246,7 @@ def _mix_taps(w, mix, shape):
 _TRANSPOSED_FROM = 64  # output size from which one transposed convolution beats the phase convolutions (oneDNN; bench_generate)
 
 
-def _upscale_conv_2x(x, w, rows, coef=1):
+def _upscale_conv_2x(x, w, rows, coef):
     """2x upsampling with the 3x3 kernel coef*w whose taps output row 2m+dy takes from input rows m-1+dy+a (a = 0, 1)
     are rows[dy][a].
 
@@ -262,13 +262,13 @@ def _upscale_conv_2x(x, w, rows, coef=1):
     for dy in (0, 1):
         for a in (0, 1):
             kernel_rows[3 - dy - 2 * a] = rows[dy][a]
-    kernel = _mix_taps(tf.transpose(w, [0, 1, 3, 2]), np.einsum("pi,qj->pqij", kernel_rows, kernel_rows) * coef, [4, 4])
+    kernel = tf.cast(_mix_taps(tf.transpose(w, [0, 1, 3, 2]), np.einsum("pi,qj->pqij", kernel_rows, kernel_rows) * coef, [4, 4]), x.dtype)
     _, h, width, _ = [d.value for d in x.shape]
     out_shape = [tf.shape(x)[0], h * 2, width * 2, w.shape[3].value]
     return tf.nn.conv2d_transpose(x, kernel, out_shape, strides=[1, 2, 2, 1], padding="SAME")
 
 
-def _upscale_conv_2x_phases(x, w, rows, coef=1):
+def _upscale_conv_2x_phases(x, w, rows, coef):
     """_upscale_conv_2x as four 2x2 phase convolutions, interleaved by two stacks.
 
     Output pixel (2m+dy, 2n+dx) sees input rows m-1..m (dy=0) or m..m+1 (dy=1), and the same for columns;
@@ -279,7 +279,7 @@ def _upscale_conv_2x_phases(x, w, rows, coef=1):
     fmaps = w.shape[3].value
     rows = np.asarray(rows, np.float32)  # [dy, a, i]
     mix = np.einsum("yai,xbj->yxabij", rows, rows)
-    kernels = tf.unstack(_mix_taps(w, mix * coef, [4, 2, 2]), axis=0)  # phases in (dy, dx) order
+    kernels = tf.unstack(tf.cast(_mix_taps(w, mix * coef, [4, 2, 2]), x.dtype), axis=0)  # phases in (dy, dx) order
     pads = {0: [1, 0], 1: [0, 1]}
 
     def phase(dy, dx):
@@ -307,7 +307,7 @@ def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
         return conv2d(upsampled, fmaps, kernel, **kwargs)
     assert kernel == 3, "the fused 2x upsampling conv takes a 3x3 kernel"
     w, coef = weight_and_coef([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
-    return _upscale_conv_2x(x, tf.cast(w, x.dtype), _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED, coef)
+    return _upscale_conv_2x(x, w, _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED, coef)
 
 
 def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
@@ -388,10 +388,11 @@ def style_scale_and_shift(x, dlatent, **kwargs):
         return style[:, :, :, 0] + 1, style[:, :, :, 1]
 
 
-def style_mod(x, dlatent, **kwargs):
-    """AdaIN style: x * (scale + 1) + shift."""
+def style_mod(x, dlatent, xla=False, **kwargs):
+    """AdaIN style: x * (scale + 1) + shift; with xla, that one pass as an XLA loop."""
     scale, shift = style_scale_and_shift(x, dlatent, **kwargs)
-    return x * scale + shift
+    with _xla_scope(xla):
+        return x * scale + shift
 
 
 def noise_image(x,
@@ -695,27 +696,24 @@ def G_synthesis(
                                                 initializer=tf.initializers.random_normal(), trainable=False))
 
     def epilogue(x, layer_idx):
-        """noise -> bias -> activation -> pixel norm -> instance norm -> style; with xla, the elementwise steps as few XLA loops."""
-        def fused():
-            return _xla_scope(xla)
+        """noise -> bias -> activation -> pixel norm -> instance norm -> style; with xla, the full-size elementwise
+        steps as few XLA loops (reductions and the noise's convolution stay TensorFlow ops)."""
         if use_noise:  # x + (noise + bias): the bias add fuses into noise_image's convolution
             noise = apply_bias(noise_image(x, noise_var=noise_inputs[layer_idx], randomize_noise=randomize_noise))
-            with fused():
+            with _xla_scope(xla):
                 x = act(x + noise)
         else:
-            with fused():
+            with _xla_scope(xla):
                 x = act(apply_bias(x))
         if use_pixel_norm:
-            with fused():
-                x = pixel_norm(x)
+            x = pixel_norm(x)
         if use_instance_norm and use_styles:  # the style's scale and shift join the normalization's last pass
             scale, shift = style_scale_and_shift(x, styles[:, layer_idx], use_wscale=use_wscale)
             return instance_norm(x, gain=scale, shift=shift, xla=xla)
         if use_instance_norm:
             x = instance_norm(x, xla=xla)
         if use_styles:
-            with fused():
-                x = style_mod(x, styles[:, layer_idx], use_wscale=use_wscale)
+            x = style_mod(x, styles[:, layer_idx], xla=xla, use_wscale=use_wscale)
         return x
 
     with tf.variable_scope("4x4"):

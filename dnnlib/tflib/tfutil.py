@@ -137,6 +137,19 @@ def _config_proto(config: dict):
     return proto
 
 
+def _compile_xla_clusters_at_once():
+    """XLA clusters (G_synthesis's xla=True layer tails) must give the same numbers on every call. TensorFlow's lazy
+    compilation runs an input shape's first call without XLA, which differs in the last bits. Its flag is read once
+    per process, when the first session runs, so it is set when tflib is imported; a TF_XLA_FLAGS setting of the
+    user's own wins."""
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if "tf_xla_enable_lazy_compilation" not in flags:
+        os.environ["TF_XLA_FLAGS"] = (flags + " --tf_xla_enable_lazy_compilation=false").strip()
+
+
+_compile_xla_clusters_at_once()
+
+
 def create_session(config_dict=None, force_as_default=False, target="", session_config=None):
     """A session configured like init_tf's; with force_as_default it stays the thread's default for good.
 
