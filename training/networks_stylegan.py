@@ -583,7 +583,7 @@ def G_style(
             dlatents = dlatent_avg + (dlatents - dlatent_avg) * coefs  # psi on the truncated layers, 1 elsewhere
 
     synthesis_kwargs = dict(kwargs)
-    if is_training:  # a training step is compute-bound: XLA's layer tails gain nothing there (bench_train: -2% at 64x64)
+    if is_training:  # a training step is compute-bound: XLA's layer tails gain nothing there (bench_train: -2% at 64x64, -1% at 128x128)
         synthesis_kwargs.setdefault("xla", False)
     with tf.control_dependencies([tf.assign(components.synthesis.find_var("lod"), lod_in)]):
         synthesis = components.synthesis
