@@ -276,3 +276,31 @@ def test_generation_is_the_same_on_every_call(session):
     Gs.run(latents[:2], None, randomize_noise=False)
     first, second = [Gs.run(latents, None, randomize_noise=False) for _ in range(2)]
     np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("preset, expected", [
+    ("", "--tf_xla_enable_lazy_compilation=false"),
+    ("--tf_xla_cpu_global_jit", "--tf_xla_cpu_global_jit --tf_xla_enable_lazy_compilation=false"),
+    ("--tf_xla_enable_lazy_compilation=true", "--tf_xla_enable_lazy_compilation=true"),  # the user's own setting wins
+])
+def test_lazy_xla_compilation_off_unless_the_user_says(monkeypatch, preset, expected):
+    monkeypatch.setenv("TF_XLA_FLAGS", preset)
+    tflib.tfutil._compile_xla_clusters_at_once()
+    assert os.environ["TF_XLA_FLAGS"] == expected
+
+
+def test_training_graphs_have_no_xla_clusters_unless_asked(session):
+    """G_style turns the synthesis's XLA loops off when is_training (a training step gains nothing from them)."""
+    G = tflib.Network("G_train_xla", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=16,
+                      fmap_base=64, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    latents = tf.constant(np.random.RandomState(0).randn(2, 8).astype(np.float32))
+
+    def compiled_ops(**kwargs):
+        """The ops this build marks for XLA compilation."""
+        graph = tf.get_default_graph()
+        before = set(graph.get_operations())
+        G.get_output_for(latents, None, **kwargs)
+        return [op for op in graph.get_operations() if op not in before and "_XlaCompile" in op.node_def.attr and op.get_attr("_XlaCompile")]
+    assert not compiled_ops(is_training=True)
+    assert compiled_ops(is_training=True, xla=True)
+    assert compiled_ops(is_training=False)
