@@ -16,7 +16,6 @@ absolute difference of the raw output (range about -1..1) and the PSNR of the ui
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -27,7 +26,7 @@ import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-from bench import flops  # noqa: E402
+from bench import flops, timing  # noqa: E402
 
 
 def official_layout_Gs(resolution, **kwargs):
@@ -46,13 +45,7 @@ def run_kwargs(minibatch, structure, extra=None):
 
 def time_runs(Gs, latents, kwargs, repeats):
     """Seconds of each of `repeats` Gs.run calls (after a warm-up call that builds and optimizes the graph)."""
-    Gs.run(latents, None, **kwargs)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        Gs.run(latents, None, **kwargs)
-        times.append(time.perf_counter() - start)
-    return times
+    return timing.time_calls(lambda: Gs.run(latents, None, **kwargs), repeats)
 
 
 PRECISIONS = ("float32", "bfloat16")

@@ -29,6 +29,7 @@ from bench import flops  # noqa: E402
 TINY = dict(G=dict(fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2), D=dict(fmap_base=128, fmap_max=32))
 CONFIGS = {  # name -> (resolution, minibatch, extra G kwargs, extra D kwargs)
     "tiny32": (32, 16, TINY["G"], TINY["D"]),
+    "fmap2048_32": (32, 16, dict(fmap_base=2048), dict(fmap_base=2048)),  # the issue tracker's side-by-side with the original
     "official64": (64, 8, {}, {}),
     "official128": (128, 8, {}, {}),
 }

@@ -3,6 +3,9 @@
 import json
 import os
 import pickle
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -184,13 +187,13 @@ def definition_of_upscale_conv(x, w, fused):
 
 
 @pytest.mark.parametrize("fused", [False, True])
-@pytest.mark.parametrize("size", [16, 32])  # outputs 32 (phase convolutions) and 64 (one transposed convolution)
-def test_upscale_conv_matches_its_definition_with_gradients(session, fused, size):
+@pytest.mark.parametrize("size,transposed", [(32, None), (16, False), (32, False), (16, True), (32, True)])  # None: chosen for this machine
+def test_upscale_conv_matches_its_definition_with_gradients(session, fused, size, transposed):
     rnd = np.random.RandomState(size)
     x = tf.constant(rnd.randn(2, size, size, 6).astype(np.float32))
     w = tf.constant(rnd.randn(3, 3, 6, 5).astype(np.float32))
     coef = 0.37  # a runtime weight constant, which the implementation folds into its tap mixes
-    ours = ns._upscale_conv_2x(x, w, ns._UP_ROWS_FUSED if fused else ns._UP_ROWS_UNFUSED, coef)
+    ours = ns._upscale_conv_2x(x, w, ns._UP_ROWS_FUSED if fused else ns._UP_ROWS_UNFUSED, coef, transposed)
     reference = definition_of_upscale_conv(x, w * coef, fused)
     probe = tf.constant(rnd.randn(2, 2 * size, 2 * size, 5).astype(np.float32))
     results = tflib.run([ours, reference] + tf.gradients(tf.reduce_sum(ours * probe), [x, w]) + tf.gradients(tf.reduce_sum(reference * probe), [x, w]))
@@ -304,3 +307,17 @@ def test_training_graphs_have_no_xla_clusters_unless_asked(session):
     assert not compiled_ops(is_training=True)
     assert compiled_ops(is_training=True, xla=True)
     assert compiled_ops(is_training=False)
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="oneDNN's x86 kernels")
+@pytest.mark.parametrize("preset,expected", [(None, True), ("0", False), ("1", True)])
+def test_onednn_kernels_unless_the_user_says(preset, expected):
+    """dnnlib turns oneDNN on before TensorFlow loads (TensorFlow itself does only on AVX-512 VNNI/BF16 and AMX CPUs);
+    a user's TF_ENABLE_ONEDNN_OPTS wins. Checked in a fresh process, since TensorFlow reads it once."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if preset is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = preset
+    code = "import dnnlib.tflib as tflib; print(tflib.onednn_enabled())"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == str(expected)

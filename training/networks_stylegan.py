@@ -101,8 +101,9 @@ def nearest_upscale2d(x, factor=2, gain=1):
     if factor == 1:
         return x
     h, w, c = [int(d) for d in x.shape[1:]]
-    x = tf.reshape(x, [-1, h, 1, w, 1, c])
-    x = tf.tile(x, [1, 1, factor, 1, factor, 1])
+    # Copies along new axes are broadcast_to here and below, not tile: tile's gradient transposes an int32 tensor,
+    # for which oneDNN prints an error line on CPUs without AVX-512.
+    x = tf.broadcast_to(tf.reshape(x, [-1, h, 1, w, 1, c]), [tf.shape(x)[0], h, factor, w, factor, c])
     return tf.reshape(x, [-1, h * factor, w * factor, c])
 
 
@@ -249,16 +250,24 @@ def _mix_taps(w, mix, shape):
 _TRANSPOSED_FROM = 64  # output size from which one transposed convolution beats the phase convolutions (oneDNN; bench_generate)
 
 
-def _upscale_conv_2x(x, w, rows, coef):
+def _transposed_is_faster(output_size):
+    """Whether one transposed convolution beats four phase convolutions here. oneDNN's and cuDNN's do from 64x64
+    outputs up (oneDNN: 12 against 21 ms at 1024x1024); TensorFlow's own CPU kernel, which runs where oneDNN is off
+    (by default on CPUs with only AVX2), takes twice as long as the phases at every size."""
+    return output_size >= _TRANSPOSED_FROM and (tflib.onednn_enabled() or tflib.gpu_available())
+
+
+def _upscale_conv_2x(x, w, rows, coef, transposed=None):
     """2x upsampling with the 3x3 kernel coef*w whose taps output row 2m+dy takes from input rows m-1+dy+a (a = 0, 1)
     are rows[dy][a].
 
-    From 64x64 outputs up: one stride-2 transposed convolution, whose 4x4 kernel holds those mixes at rows 3-dy-2a
-    (and the same for columns), mixed from w with in and out swapped as the transposed convolution takes them (the
-    3x3 kernel is the smaller one to transpose). Below, where oneDNN's transposed convolution is slower, four phase
-    convolutions.
+    transposed=True: one stride-2 transposed convolution, whose 4x4 kernel holds those mixes at rows 3-dy-2a (and
+    the same for columns), mixed from w with in and out swapped as the transposed convolution takes them (the 3x3
+    kernel is the smaller one to transpose). False: four phase convolutions. None: whichever is faster here.
     """
-    if x.shape[1].value * 2 < _TRANSPOSED_FROM:
+    if transposed is None:
+        transposed = _transposed_is_faster(x.shape[1].value * 2)
+    if not transposed:
         return _upscale_conv_2x_phases(x, w, rows, coef)
     rows = np.asarray(rows, np.float32)
     kernel_rows = np.zeros([4, 3], np.float32)
@@ -429,7 +438,8 @@ def minibatch_stddev_layer(x,
         centered = grouped - tf.reduce_mean(grouped, axis=0, keepdims=True)
         std = tf.sqrt(tf.reduce_mean(centered * centered, axis=0) + 1e-8)   # biased variance over the group
         per_group = tf.cast(tf.reduce_mean(std, axis=[1, 2, 4]), x.dtype)    # [M, n]
-        extra = tf.tile(tf.reshape(per_group, [-1, 1, 1, n]), [groups, h, w, 1])
+        per_group = tf.reshape(per_group, [1, -1, 1, 1, n])
+        extra = tf.reshape(tf.broadcast_to(per_group, [groups, tf.shape(per_group)[1], h, w, n]), [-1, h, w, n])
         return tf.concat([x, extra], axis=3)
 
 # ----------------------------------------------------------------------------
@@ -637,7 +647,7 @@ def G_mapping(
 
     if dlatent_broadcast is not None:
         with tf.variable_scope("Broadcast"):
-            x = tf.tile(tf.expand_dims(x, 1), [1, dlatent_broadcast, 1])
+            x = tf.broadcast_to(tf.expand_dims(x, 1), [tf.shape(x)[0], dlatent_broadcast, x.shape[1].value])
 
     assert x.dtype == tf.as_dtype(dtype)
     return tf.identity(x, name="dlatents_out")
@@ -724,7 +734,7 @@ def G_synthesis(
             with tf.variable_scope("Const"):
                 const = tf.get_variable("const", shape=[1, nf(1), 4, 4], initializer=tf.initializers.ones())
                 const = tf.transpose(tf.cast(const, dtype), NCHW_TO_NHWC)
-                x = epilogue(tf.tile(const, [tf.shape(styles)[0], 1, 1, 1]), 0)
+                x = epilogue(tf.broadcast_to(const, [tf.shape(styles)[0], 4, 4, nf(1)]), 0)
         else:
             with tf.variable_scope("Dense"):
                 x = dense(styles[:, 0], fmaps=nf(1) * 16, gain=gain / 4, use_wscale=use_wscale)

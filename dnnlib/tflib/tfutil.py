@@ -5,6 +5,7 @@ which is what the original code (and every network pickle) assumes.
 """
 
 import collections.abc
+import functools
 import os
 from typing import Any, Union
 
@@ -32,6 +33,20 @@ def run(*args, **kwargs) -> Any:
     assert_tf_initialized()
     session = tf.get_default_session()
     return session.run(*args, **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs its CPU kernels through oneDNN. TensorFlow decides once, at start-up, from the CPU
+    (by default on with AVX-512 VNNI/BF16 or AMX, off with only AVX2) and TF_ENABLE_ONEDNN_OPTS; the two kernel
+    sets are fast at different ops."""
+    from tensorflow.python.util import _pywrap_util_port
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+@functools.lru_cache(maxsize=None)
+def gpu_available() -> bool:
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def is_tf_expression(x: Any) -> bool:
