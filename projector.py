@@ -66,15 +66,15 @@ def images_for_lpips(images, min_size=LPIPS_MIN_SIZE, max_size=LPIPS_MAX_SIZE):
     images = (images + 1) * (255 / 2)
     _, channels, height, width = [int(d) for d in images.shape]
     if channels == 1:
-        images = tf.tile(images, [1, 3, 1, 1])
+        images = tf.broadcast_to(images, [tf.shape(images)[0], 3, height, width])  # not tile: see nearest_upscale2d
         channels = 3
     if height > max_size:
         factor = height // max_size
         images = tf.reduce_mean(tf.reshape(images, [-1, channels, height // factor, factor, width // factor, factor]), axis=[3, 5])
     elif height < min_size:
         factor = -(-min_size // height)
-        images = tf.reshape(images, [-1, channels, height, 1, width, 1])
-        images = tf.reshape(tf.tile(images, [1, 1, 1, factor, 1, factor]), [-1, channels, height * factor, width * factor])
+        repeated = tf.broadcast_to(tf.reshape(images, [-1, channels, height, 1, width, 1]), [tf.shape(images)[0], channels, height, factor, width, factor])
+        images = tf.reshape(repeated, [-1, channels, height * factor, width * factor])
     return images
 
 
@@ -137,7 +137,7 @@ class Projector:
             self._dlatents_var = tf.Variable(tf.zeros(shape), name="dlatents_var")
             self._dlatent_noise_in = tf.placeholder(tf.float32, shape, name="dlatent_noise_in")
             dlatents = self._dlatents_var + self._dlatent_noise_in
-            self._dlatents_expr = tf.tile(dlatents, [1, 1 if self.w_plus else self.num_layers, 1])
+            self._dlatents_expr = tf.broadcast_to(dlatents, [1, self.num_layers, shape[2]])
             self._images_expr = self._synthesis.get_output_for(self._dlatents_expr, randomize_noise=False)
             self._target_var = tf.Variable(tf.zeros([1] + self._images_expr.shape.as_list()[1:]), name="target_images_var")
             self._dist = self._distance_expr(self._images_expr, self._target_var)

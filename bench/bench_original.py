@@ -5,7 +5,7 @@
   python bench/bench_original.py --python ~/py37/bin/python --original ~/stylegan --generate 1024:1 --train official64 --rounds 2
 
 --original is a checkout of NVlabs/stylegan; --python an interpreter with TensorFlow 1.15 installed (see
-README, "Side by side with the original"). Each original measurement runs in a child process of that
+README, "Running the original beside ours"). Each original measurement runs in a child process of that
 interpreter with the checkout first on its path; ours runs in this process, right after it. Generation:
 random-weight networks of the official FFHQ layout, Gs.run with truncation 0.7 and fixed noise, the median
 of --repeats calls after a warm-up call. Training: bench_train.py's configurations (random reals, no
@@ -19,11 +19,17 @@ checkout's own modules; nothing of the original is copied here.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
-# Appended, not prepended: in the child, the original's dnnlib and training (PYTHONPATH) must win over ours.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHILD = sys.argv[1:2] == ["--child"]
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# In the child, the original's dnnlib and training (PYTHONPATH) must win over ours; in the driver, ours over any other.
+if CHILD:
+    sys.path.append(REPO_ROOT)
+else:
+    sys.path.insert(0, REPO_ROOT)
 from bench.timing import median, time_calls  # noqa: E402
 
 # The environment before TensorFlow 2 was imported here: it sets variables (TF2_BEHAVIOR=1 among them) that would
@@ -65,7 +71,7 @@ def _original_training(tflib, task):
     G = tflib.Network("G", func_name=OFFICIAL_G, **dict(shape, **task["G_kwargs"]))
     D = tflib.Network("D", func_name=OFFICIAL_D, **dict(shape, **task["D_kwargs"]))
     Gs = G.clone("Gs")
-    opt_args = dict(learning_rate=0.001, beta1=0.0, beta2=0.99, epsilon=1e-8)
+    opt_args = dict(learning_rate=task["learning_rate"], **task["adam"])
     G_opt = tflib.Optimizer(name="TrainG", **opt_args)
     D_opt = tflib.Optimizer(name="TrainD", **opt_args)
     labels = _NoLabels(tf)
@@ -73,7 +79,7 @@ def _original_training(tflib, task):
     common = dict(G=G, D=D, training_set=labels, minibatch_size=minibatch)
     G_loss = dnnlib.util.call_func_by_name(opt=G_opt, func_name="training.loss.G_logistic_nonsaturating", **common)
     D_loss = dnnlib.util.call_func_by_name(opt=D_opt, reals=reals, labels=labels.get_random_labels_tf(minibatch),
-                                           func_name="training.loss.D_logistic_simplegp", r1_gamma=10.0, **common)
+                                           func_name="training.loss.D_logistic_simplegp", r1_gamma=task["r1_gamma"], **common)
     G_opt.register_gradients(tf.reduce_mean(G_loss), G.trainables)
     D_opt.register_gradients(tf.reduce_mean(D_loss), D.trainables)
     G_train_op, D_train_op = G_opt.apply_updates(), D_opt.apply_updates()
@@ -93,8 +99,8 @@ def run_child(task):
     tflib.init_tf({"allow_soft_placement": True})  # the original pins its graphs to /gpu:0
     measure = _original_training if task["kind"] == "train" else _original_generation
     seconds = measure(tflib, task)
-    mkl = getattr(getattr(tf, "pywrap_tensorflow", None), "IsMklEnabled", lambda: False)()
-    print(json.dumps(dict(seconds=seconds, tensorflow=tf.__version__, onednn=bool(mkl),
+    is_mkl_enabled = getattr(getattr(tf, "pywrap_tensorflow", None), "IsMklEnabled", None)
+    print(json.dumps(dict(seconds=seconds, tensorflow=tf.__version__, onednn="unknown" if is_mkl_enabled is None else bool(is_mkl_enabled()),
                           python="%d.%d.%d" % sys.version_info[:3])))
 
 
@@ -108,11 +114,15 @@ def measure_original(python, checkout, task):
     done = subprocess.run([python, os.path.abspath(__file__), "--child", json.dumps(task)], cwd=os.path.abspath(checkout),
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
+    try:
+        result = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    except ValueError:
+        result = None
+    if not isinstance(result, dict) or "seconds" not in result:
         import dnnlib
-        tail = [line for line in done.stderr.strip().splitlines() if line.strip()][-1:] or ["exit status %d" % done.returncode]
-        raise dnnlib.util.UserError("The original's %s run failed in %s: %s" % (task["kind"], python, tail[0]))
-    result = json.loads(lines[-1])
+        errors = [line for line in done.stderr.splitlines() if "Error" in line.split(":")[0]] or done.stderr.strip().splitlines() or ["no output"]
+        status = "signal %d" % -done.returncode if done.returncode < 0 else "exit status %d" % done.returncode
+        raise dnnlib.util.UserError("The original's %s run failed in %s (%s): %s" % (task["kind"], python, status, errors[-1].strip()))
     return result.pop("seconds"), result
 
 
@@ -150,7 +160,8 @@ def training_tasks(names, steps):
     tasks = []
     for name in names.split(","):
         resolution, minibatch, G_kwargs, D_kwargs = bench_train.CONFIGS[name]
-        tasks.append(dict(kind="train", config=name, resolution=resolution, minibatch=minibatch, G_kwargs=G_kwargs, D_kwargs=D_kwargs, repeats=steps))
+        tasks.append(dict(kind="train", config=name, resolution=resolution, minibatch=minibatch, G_kwargs=G_kwargs, D_kwargs=D_kwargs, repeats=steps,
+                          adam=bench_train.ADAM, learning_rate=bench_train.LEARNING_RATE, r1_gamma=bench_train.R1_GAMMA))
     return tasks
 
 
@@ -170,8 +181,11 @@ def check_arguments(args):
     from bench import bench_train
     if not os.path.isfile(os.path.join(args.original, "training", "networks_stylegan.py")):
         raise dnnlib.util.UserError("--original must be a checkout of NVlabs/stylegan: %s has no training/networks_stylegan.py." % args.original)
-    if not os.access(args.python, os.X_OK):
-        raise dnnlib.util.UserError("--python must be an interpreter with TensorFlow 1.x: %s is not executable." % args.python)
+    if shutil.which(args.python) is None:
+        raise dnnlib.util.UserError("--python must be an interpreter with TensorFlow 1.x: %s is not an executable." % args.python)
+    args.python = shutil.which(args.python)
+    if min(args.repeats, args.steps, args.rounds) < 1:
+        raise dnnlib.util.UserError("--repeats, --steps and --rounds must be at least 1.")
     unknown = [name for name in args.train.split(",") if name and name not in bench_train.CONFIGS]
     if unknown:
         raise dnnlib.util.UserError("Unknown --train config '%s'; choose from %s." % (unknown[0], ", ".join(bench_train.CONFIGS)))
@@ -195,7 +209,7 @@ def main():
     tflib.init_tf()
     print(flops.cpu_line())
     print("3x3 NHWC conv peak %.1f GFLOP/s (float32, measured now, ours)" % flops.conv_peak_gflops()[0])
-    print("%-34s %-6s %14s %14s %8s" % ("benchmark", "round", "original", "ours", "ours / original"))
+    print("%-34s %-6s %14s %14s %8s" % ("benchmark", "round", "original", "ours", "speed-up"))
     for task in tasks:
         unit = "img/s" if task["kind"] == "generate" else "s/kimg"
         ours_measure = measure_ours_training if task["kind"] == "train" else measure_ours_generation
@@ -211,7 +225,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
+    if CHILD:
         run_child(json.loads(sys.argv[2]))
     else:
         import dnnlib  # first: sets TensorFlow's log level before TensorFlow loads

@@ -35,6 +35,11 @@ CONFIGS = {  # name -> (resolution, minibatch, extra G kwargs, extra D kwargs)
 }
 
 
+ADAM = dict(beta1=0.0, beta2=0.99, epsilon=1e-8)  # the official configuration's optimizer, learning rate and R1 weight
+LEARNING_RATE = 0.001
+R1_GAMMA = 10.0
+
+
 class NoiseDataset(dataset.SyntheticDataset):
     """Random images, so that D has something to look at."""
 
@@ -51,14 +56,13 @@ def build_step(name, G_variant, D_variant, scope_suffix=""):
         G = tflib.Network("G" + scope_suffix, func_name="training.networks_stylegan.G_style", **shape, **G_extra, **G_variant)
         D = tflib.Network("D" + scope_suffix, func_name="training.networks_stylegan.D_basic", **shape, **D_extra, **D_variant)
         Gs = G.clone("Gs" + scope_suffix)
-    opt = dict(beta1=0.0, beta2=0.99, epsilon=1e-8)
     with tf.name_scope("Train" + scope_suffix):
         graph = training_loop.build_training_graph(
-            G=G, D=D, Gs=Gs, training_set=training_set, G_opt_args=opt, D_opt_args=opt,
+            G=G, D=D, Gs=Gs, training_set=training_set, G_opt_args=ADAM, D_opt_args=ADAM,
             G_loss_args=dict(func_name="training.loss.G_logistic_nonsaturating"),
-            D_loss_args=dict(func_name="training.loss.D_logistic_simplegp", r1_gamma=10.0))
+            D_loss_args=dict(func_name="training.loss.D_logistic_simplegp", r1_gamma=R1_GAMMA))
     training_set.configure(minibatch, 0)
-    feed = {graph.inputs.lod_in: 0.0, graph.inputs.lrate_in: 0.001, graph.inputs.minibatch_in: minibatch}
+    feed = {graph.inputs.lod_in: 0.0, graph.inputs.lrate_in: LEARNING_RATE, graph.inputs.minibatch_in: minibatch}
     fetches = [[graph.D_train_op, graph.Gs_update_op], graph.G_train_op]
 
     def step():

@@ -4,15 +4,17 @@ Importing dnnlib does not import TensorFlow; `import dnnlib.tflib` does.
 """
 
 import os
+import platform
 
 from . import tf_startup
 
 if not tf_startup.verbose():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # set before TensorFlow loads: hides its C++ info chatter
-# oneDNN's CPU kernels on every CPU, not only where TensorFlow turns them on by itself (AVX-512 VNNI/BF16, AMX):
-# with AVX2 alone, TensorFlow's own kernels generate and train up to 2.7x slower (README, "Benchmarks").
+# oneDNN's CPU kernels on every x86 CPU, not only where TensorFlow turns them on by itself (AVX-512 VNNI/BF16,
+# AMX): with AVX2 alone, TensorFlow's own kernels generate and train up to 2.7x slower (README, "Benchmarks").
 # Read once, when TensorFlow loads; TF_ENABLE_ONEDNN_OPTS=0 keeps TensorFlow's own kernels.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+if platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 tf_startup.install()  # ... and its start-up lines, which come before that setting is read
 
 from . import submission  # noqa: E402

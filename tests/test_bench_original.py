@@ -84,11 +84,13 @@ def test_original_and_ours_side_by_side(standin_checkout, tmp_path):
     ("not-a-checkout", "must be a checkout of NVlabs/stylegan"),
     ("child-fails", "The original's generate run failed"),
     ("bad-config", "Unknown --train config 'nope'"),
+    ("bad-python", "no-such-python3.7 is not an executable"),
+    ("no-rounds", "must be at least 1"),
 ])
 def test_bad_setups_give_one_line(standin_checkout, tmp_path, case, message):
     log = tmp_path / "calls.jsonl"
     checkout = tmp_path if case == "not-a-checkout" else standin_checkout
-    extra = ["--train", "nope"] if case == "bad-config" else []
+    extra = {"bad-config": ["--train", "nope"], "bad-python": ["--python", "no-such-python3.7"], "no-rounds": ["--rounds", "0"]}.get(case, [])
     result = bench(checkout, log, "--generate", "32:1", "--repeats", "1", *extra, env_extra=dict(STANDIN_FAIL="1") if case == "child-fails" else None)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]

@@ -12,7 +12,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import dnnlib.tflib as tflib
-from conftest import DATA_DIR
+from conftest import DATA_DIR, REPO_ROOT
 from training import networks_stylegan as ns
 
 CONFIGS = ["sgan32", "sgan32_cond_fused"]
@@ -309,7 +309,7 @@ def test_training_graphs_have_no_xla_clusters_unless_asked(session):
     assert compiled_ops(is_training=False)
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="oneDNN's x86 kernels")
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or sys.platform != "linux", reason="oneDNN's x86 kernels on Linux")
 @pytest.mark.parametrize("preset,expected", [(None, True), ("0", False), ("1", True)])
 def test_onednn_kernels_unless_the_user_says(preset, expected):
     """dnnlib turns oneDNN on before TensorFlow loads (TensorFlow itself does only on AVX-512 VNNI/BF16 and AMX CPUs);
@@ -318,6 +318,7 @@ def test_onednn_kernels_unless_the_user_says(preset, expected):
     if preset is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = preset
     code = "import dnnlib.tflib as tflib; print(tflib.onednn_enabled())"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    env["PYTHONPATH"] = REPO_ROOT
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == str(expected)

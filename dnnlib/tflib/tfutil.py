@@ -37,16 +37,22 @@ def run(*args, **kwargs) -> Any:
 
 @functools.lru_cache(maxsize=None)
 def onednn_enabled() -> bool:
-    """Whether TensorFlow runs its CPU kernels through oneDNN. TensorFlow decides once, at start-up, from the CPU
-    (by default on with AVX-512 VNNI/BF16 or AMX, off with only AVX2) and TF_ENABLE_ONEDNN_OPTS; the two kernel
-    sets are fast at different ops."""
-    from tensorflow.python.util import _pywrap_util_port
-    return bool(_pywrap_util_port.IsMklEnabled())
+    """Whether TensorFlow runs its CPU kernels through oneDNN: the two kernel sets are fast at different ops.
+    TensorFlow decides once, at start-up (from the CPU and TF_ENABLE_ONEDNN_OPTS), hence the cache. The query is
+    TensorFlow's private API; without it, False (the choices made from it are correct either way, only slower)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return False
 
 
 @functools.lru_cache(maxsize=None)
 def gpu_available() -> bool:
-    return bool(tf.config.list_physical_devices("GPU"))
+    """Whether this process sees a GPU (where cuDNN, not the CPU's kernels, will run the networks); quietly, since
+    before the first session TensorFlow's CUDA probe writes to fd 2."""
+    with tf_startup.native_stderr_held():
+        return bool(tf.config.list_physical_devices("GPU"))
 
 
 def is_tf_expression(x: Any) -> bool:
