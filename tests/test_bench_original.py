@@ -36,6 +36,9 @@ class Network:
 
     def run(self, latents, labels, **kwargs):
         _log("run", len(latents), kwargs)
+        if os.environ.get("STANDIN_GARBAGE"):  # a child that ends "successfully" with no result line
+            print("not json {")
+            os._exit(0)
         time.sleep(0.02 * len(latents))  # 50 img/s
 '''
 
@@ -86,12 +89,13 @@ def test_original_and_ours_side_by_side(standin_checkout, tmp_path):
     ("bad-config", "Unknown --train config 'nope'"),
     ("bad-python", "no-such-python3.7 is not an executable"),
     ("no-rounds", "must be at least 1"),
+    ("child-garbage", "The original's generate run failed in"),
 ])
 def test_bad_setups_give_one_line(standin_checkout, tmp_path, case, message):
     log = tmp_path / "calls.jsonl"
     checkout = tmp_path if case == "not-a-checkout" else standin_checkout
     extra = {"bad-config": ["--train", "nope"], "bad-python": ["--python", "no-such-python3.7"], "no-rounds": ["--rounds", "0"]}.get(case, [])
-    result = bench(checkout, log, "--generate", "32:1", "--repeats", "1", *extra, env_extra=dict(STANDIN_FAIL="1") if case == "child-fails" else None)
+    result = bench(checkout, log, "--generate", "32:1", "--repeats", "1", *extra, env_extra={"child-fails": dict(STANDIN_FAIL="1"), "child-garbage": dict(STANDIN_GARBAGE="1")}.get(case))
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr
