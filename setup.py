@@ -31,7 +31,7 @@ setup(
         "hdf5": ["h5py"],
         "metrics": ["scikit-learn"],
         "video": ["imageio-ffmpeg"],  # run_projector.py --video
-        "test": ["pytest", "ruff", "lmdb", "h5py", "scikit-learn", "imageio-ffmpeg",
+        "test": ["pytest", "pytest-xdist", "ruff", "lmdb", "h5py", "scikit-learn", "imageio-ffmpeg",
                  "setuptools>=64", "wheel"],  # tests/test_install.py builds the wheel offline, with this environment's backend
         "gpu": ["tensorflow[and-cuda]>=2.16,<2.22"],
     },

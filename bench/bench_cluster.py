@@ -25,19 +25,11 @@ import dnnlib.tflib as tflib  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from bench.bench_train import TINY, NoiseDataset  # noqa: E402
+from bench import flops  # noqa: E402
 from dnnlib.tflib import cluster as tfcluster  # noqa: E402
 from training import training_loop  # noqa: E402
 
 RESOLUTION, MINIBATCH = 32, 16
-
-
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        names = re.findall(r"^Model name:\s*(.+)$", out, re.M)
-        return "%s (%d cores)" % (names[0].strip() if names else "unknown CPU", os.cpu_count())
-    except (OSError, subprocess.SubprocessError):
-        return "unknown CPU (%d cores)" % os.cpu_count()
 
 
 def start_workers(count, timeout=120.0):
@@ -141,7 +133,8 @@ def main():
     parser.add_argument("--workers", default="0,1,2", help="comma-separated worker counts; 0 = one process without the runtime (default: 0,1,2)")
     parser.add_argument("--kimg", type=float, default=0.5, help="thousands of images timed per row (default: 0.5)")
     args = parser.parse_args()
-    print("CPU: %s; tiny preset networks at %dx%d, minibatch %d" % (cpu_model(), RESOLUTION, RESOLUTION, MINIBATCH))
+    print(flops.cpu_line())
+    print("tiny preset networks at %dx%d, minibatch %d" % (RESOLUTION, RESOLUTION, MINIBATCH))
     print("%-22s %10s %10s %14s %14s" % ("setup", "sec/kimg", "ms/step", "bytes/step", "estimate"))
     for count in [int(c) for c in args.workers.split(",")]:
         rows = [(1, "local, 1 tower"), (2, "local, 2 towers")] if count == 0 else [(count, "%d worker%s x 1 tower" % (count, "s" if count > 1 else ""))]

@@ -8,7 +8,6 @@ Prints a table and the CPU model (lscpu); feature figures are medians over --rep
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,16 +20,8 @@ import config  # noqa: E402
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
+from bench import flops  # noqa: E402
 from metrics import metric_base  # noqa: E402
-
-
-def cpu_model():
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name")]
-        return "%s, %d logical CPUs" % (names[0] if names else "unknown", os.cpu_count() or 0)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no lscpu), %d logical CPUs" % (os.cpu_count() or 0)
 
 
 def feature_images_per_second(net, minibatch, repeats, count=2048):
@@ -71,7 +62,7 @@ def main():
     args = parser.parse_args()
 
     config.data_dir = args.data_dir
-    print("CPU: %s" % cpu_model())
+    print(flops.cpu_line())
     metric_base.prepare_aux_network(args.feature_network, "The feature network")
     tflib.init_tf()
     net = metric_base.load_aux_network(args.feature_network, "The feature network")

@@ -14,7 +14,6 @@ after --warmup steps (CPU time: all threads together, less sensitive to other lo
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -25,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
+from bench import flops  # noqa: E402
 
 VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]  # LPIPS reads each block's last relu
 
@@ -84,15 +84,6 @@ def seconds_per_step(Gs, distance, steps, warmup):
     return float(np.median(wall)), float(np.median(cpu))
 
 
-def cpu_model():
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no lscpu)"
-    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Model name")]
-    return names[0] if names else "unknown"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", default="demo,official-1024", help="demo, official-RES (random weights) or a preset/URL/.pkl (default: demo,official-1024)")
@@ -107,7 +98,7 @@ def main():
             raise dnnlib.util.UserError("--distances takes pixel, lpips-vgg16 and lpips-vgg16-256 (got '%s')." % distance)
 
     tflib.init_tf()
-    print("CPU: %s (%d logical cores)" % (cpu_model(), os.cpu_count() or 0))
+    print(flops.cpu_line())
     print("%-28s %-16s %-6s %10s %14s" % ("network", "distance", "steps", "s/step", "CPU s/step"))
     for name in [n.strip() for n in args.networks.split(",")]:
         if name.startswith("official-"):

@@ -43,15 +43,7 @@ def cpu_model():
 
 
 def cpu_line():
-    flags = set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        pass
+    flags = tflib.cpu_flags()
     isa = [name for name, flag in (("AVX2", "avx2"), ("AVX-512", "avx512f"), ("AVX512_BF16", "avx512_bf16"), ("AMX", "amx_tile")) if flag in flags]
     return "CPU: %s, %d logical cores, %s; TensorFlow %s" % (cpu_model(), os.cpu_count() or 0, "/".join(isa) or "no AVX2", tf.__version__)
 

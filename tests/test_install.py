@@ -13,6 +13,8 @@ import pytest
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.xdist_group("install")  # one worker builds the module's fixtures
+
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "venv", "results", "cache", "datasets", "build", "dist", "*.egg-info",
                                      "__pycache__", ".pytest_cache", ".ruff_cache")
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
@@ -108,7 +110,7 @@ def test_non_editable_install_runs_outside_the_checkout(wheel):
              "assert os.path.getsize(pretrained_networks.BUNDLED) > 1000000, pretrained_networks.BUNDLED\n"
              "import run_metrics\n"
              "from dnnlib.submission import submit\n"
-             "sources = submit._installed_sources(run_metrics.__file__)\n"  # a run copies our files, not all of site-packages
+             "sources = submit._installed_sources(run_metrics.__file__, os.path.dirname(run_metrics.__file__))\n"  # a run copies our files, not all of site-packages
              "assert sources and all(path.startswith(sys.argv[1] + os.sep) for path, _ in sources), sources[:3]\n"
              "assert {'run_metrics.py', 'dnnlib/util.py', 'training/training_loop.py'} <= {rel for _, rel in sources}\n"
              "print('ok')\n")

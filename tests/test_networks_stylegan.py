@@ -15,6 +15,8 @@ import dnnlib.tflib as tflib
 from conftest import DATA_DIR, REPO_ROOT
 from training import networks_stylegan as ns
 
+pytestmark = pytest.mark.xdist_group("networks_stylegan")  # one worker builds the module's fixtures
+
 CONFIGS = ["sgan32", "sgan32_cond_fused"]
 
 # Gradients jump where a leaky ReLU's input crosses zero, so a unit that sits within float rounding of its kink can
@@ -223,6 +225,67 @@ def test_downscale_conv_matches_its_definition_with_gradients(session, fused, si
                         tf.gradients(tf.reduce_sum(reference * probe), [x, variable]))
     for got, want in zip([results[0]] + results[2:4], [results[1]] + results[4:6]):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+@pytest.mark.parametrize("height,static_batch", [(64, 1), (64, None), (1024, None)])
+def test_single_image_strips_match_the_plain_conv_with_gradients(session, monkeypatch, height, static_batch):
+    """conv2d's strips (a minibatch of one, where they are faster) compute the plain convolution, first and second
+    derivatives included; minibatches of several images take the plain convolution."""
+    monkeypatch.setattr(ns, "_strips_are_faster", lambda x: True)
+    rnd = np.random.RandomState(height)
+    x = tf.placeholder(tf.float32, [static_batch, height, 8, 6])
+    with tf.variable_scope("strips_%d_%s" % (height, static_batch)) as scope:
+        ours = ns.conv2d(x, fmaps=5, kernel=3, use_wscale=True, split_single_images=True)
+    with tf.variable_scope(scope, reuse=True):
+        variable = tf.get_variable("weight")
+    tflib.init_uninitialized_vars()
+    reference = tf.nn.conv2d(x, variable * np.sqrt(2 / (3 * 3 * 6)), strides=[1, 1, 1, 1], padding="SAME")
+    assert any(op.type == "Pack" for op in tf.get_default_graph().get_operations())  # the strips are in the graph
+
+    probe = tf.constant(rnd.randn(1, height, 8, 5).astype(np.float32))
+
+    def with_derivatives(y):
+        grad_x, grad_w = tf.gradients(tf.reduce_sum(y * probe), [x, variable])
+        return [y, grad_x, grad_w, tf.gradients(tf.reduce_sum(tf.square(grad_x)), [variable])[0]]
+    ours, reference = with_derivatives(ours), with_derivatives(reference)
+    for batch in [1] if static_batch else [1, 3]:
+        feed = {x: rnd.randn(batch, height, 8, 6).astype(np.float32)}
+        for got, want in zip(tflib.run(ours, feed), tflib.run(reference, feed)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+def test_generator_strips_single_images_in_generation_not_in_training(session, monkeypatch):
+    """A 64x64 generator's one-image output is the same with strips; training graphs get none (no branch, no slices)."""
+    monkeypatch.setattr(ns, "_strips_are_faster", lambda x: True)
+    G = tflib.Network("G_strips", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=64,
+                      fmap_base=64, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    latents = tf.placeholder(tf.float32, [None, 8])
+    graph = tf.get_default_graph()
+
+    def strips_ops(**kwargs):
+        before = set(graph.get_operations())
+        images = G.get_output_for(latents, None, randomize_noise=False, **kwargs)
+        return images, [op for op in graph.get_operations() if op not in before and op.type == "Pack" and "/Conv1/" in op.name]
+    (with_strips, ops), (without, no_ops) = strips_ops(), strips_ops(single_image_strips=False)
+    assert ops and not no_ops and not strips_ops(is_training=True)[1]
+    for batch in (1, 2):
+        feed = {latents: np.random.RandomState(batch).randn(batch, 8).astype(np.float32)}
+        got, want = tflib.run([with_strips, without], feed)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("flags,onednn,gpu,expected", [
+    ({"avx2"}, True, False, True), ({"avx2", "avx512f"}, True, False, False), (set(), True, False, False),
+    ({"avx2"}, False, False, False), ({"avx2"}, True, True, False)])
+def test_strips_only_where_they_were_measured_faster(monkeypatch, flags, onednn, gpu, expected):
+    """oneDNN's AVX2 kernels only: cuDNN, TensorFlow's own kernels and oneDNN's AVX-512 ones are not slow for one image."""
+    monkeypatch.setattr(tflib, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(tflib, "onednn_enabled", lambda: onednn)
+    monkeypatch.setattr(tflib, "gpu_available", lambda: gpu)
+    with tf.Graph().as_default():
+        assert ns._strips_are_faster(tf.placeholder(tf.float32, [None, 64, 64, 8])) is expected
+        assert not ns._strips_are_faster(tf.placeholder(tf.float32, [None, 32, 32, 8]))  # too small to gain
+        assert not ns._strips_are_faster(tf.placeholder(tf.float32, [2, 64, 64, 8]))  # several images
+
 
 # ----------------------------------------------------------------------------
 # XLA-compiled layer tails (xla=True) against the plain TensorFlow ops, for each layer layout the synthesis offers.

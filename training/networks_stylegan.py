@@ -207,10 +207,57 @@ def dense(x, fmaps, **kwargs):
     return y if coef == 1 else y * tf.constant(coef, y.dtype)
 
 
-def conv2d(x, fmaps, kernel, **kwargs):
+def conv2d(x, fmaps, kernel, split_single_images=False, **kwargs):
+    """A 'SAME' convolution with the layer's weight. split_single_images: where it is faster here, a minibatch of one
+    runs as row strips (_conv3x3_in_strips_if_single); the generators' convolutions ask for it, not the
+    discriminators', whose convolution oneDNN fuses with the bias and activation that follow."""
     assert kernel >= 1 and kernel % 2 == 1
-    w = get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
-    return tf.nn.conv2d(x, tf.cast(w, x.dtype), strides=[1, 1, 1, 1], padding="SAME")
+    w = tf.cast(get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs), x.dtype)
+    if split_single_images and kernel == 3 and _strips_are_faster(x):
+        return _conv3x3_in_strips_if_single(x, w)
+    return tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
+
+
+_STRIPS_FROM = 64  # image height from which a single image's 3x3 convolutions run in strips (32x32 gains nothing)
+
+
+def _strips_are_faster(x):
+    """Whether one image's 3x3 convolution is faster as strips stacked in the batch. oneDNN's AVX2 convolutions
+    take up to 4x longer for one image than per image for two (128x128, 128 channels: 190 against 50 ms); its
+    AVX-512 ones, cuDNN and TensorFlow's own kernels were not seen to."""
+    batch, height = x.shape[0].value, x.shape[1].value
+    flags = tflib.cpu_flags()
+    return (batch in (None, 1) and height is not None and height >= _STRIPS_FROM and height % 8 == 0 and "avx2" in flags
+            and "avx512f" not in flags and tflib.onednn_enabled() and not tflib.gpu_available())
+
+
+def _conv3x3_in_strips_if_single(x, w):
+    """The 'SAME' 3x3 convolution of x; for a single image (decided at run time unless the shape says), as that of
+    horizontal strips, each with its neighbours' edge rows, side by side in the batch: the same sums at the batched
+    kernels' speed (2 strips up to 512 rows, 4 at 1024: bench_generate). The gradient is always the plain
+    convolution's, so training graphs differentiate no strips and no branch."""
+    _, height, width, channels = [d.value for d in x.shape]
+    strips = max(2, height // 256)
+    rows = height // strips
+
+    @tf.custom_gradient
+    def conv(x, w):
+        def plain():
+            return tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
+
+        def in_strips():
+            padded = tf.pad(x, [[0, 0], [1, 1], [0, 0], [0, 0]])
+            stacked = tf.stack([padded[:, i * rows:(i + 1) * rows + 2] for i in range(strips)], axis=1)
+            y = tf.nn.conv2d(tf.reshape(stacked, [strips, rows + 2, width, channels]), w, strides=[1, 1, 1, 1],
+                             padding=[[0, 0], [0, 0], [1, 1], [0, 0]])  # static shapes: this branch runs for one image
+            return tf.reshape(y, [1, height, width, y.shape[3].value])
+
+        def grad(dy):
+            return (tf.nn.conv2d_backprop_input(tf.shape(x), w, dy, strides=[1, 1, 1, 1], padding="SAME"),
+                    tf.nn.conv2d_backprop_filter(x, tf.shape(w), dy, strides=[1, 1, 1, 1], padding="SAME"))
+        single = x.shape[0].value == 1
+        return (in_strips() if single else tf.cond(tf.equal(tf.shape(x)[0], 1), in_strips, plain)), grad
+    return conv(x, w)
 
 
 def get_bias(channels, dtype, lrmul=1):
@@ -598,6 +645,7 @@ def G_style(
     synthesis_kwargs = dict(kwargs)
     if is_training:  # a training step is compute-bound: XLA's layer tails gain nothing there (bench_train: -2% at 64x64, -1% at 128x128)
         synthesis_kwargs.setdefault("xla", False)
+        synthesis_kwargs.setdefault("single_image_strips", False)  # and its minibatches are never one image
     with tf.control_dependencies([tf.assign(components.synthesis.find_var("lod"), lod_in)]):
         synthesis = components.synthesis
         images_out = synthesis.get_output_for(dlatents, force_clean_graph=is_template_graph, **synthesis_kwargs)
@@ -680,6 +728,7 @@ def G_synthesis(
     is_template_graph   = False,
     force_clean_graph   = False,            # no random noise, linear structure (for a readable template graph)
     xla                 = True,             # compile each layer's elementwise steps with XLA (G_style turns it off for training)
+    single_image_strips = True,             # where faster, a minibatch of one convolves in row strips (off for training)
     **_kwargs):
     """The synthesis network: a learned 4x4 constant grown to full resolution, styled per layer."""
     resolution_log2 = resolution_log2_of(resolution)
@@ -749,7 +798,9 @@ def G_synthesis(
                 x = upscale2d_conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale, fused_scale=fused_scale)
                 x = epilogue(blur(x), res * 2 - 4)
             with tf.variable_scope("Conv1"):
-                x = epilogue(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale), res * 2 - 3)
+                x = epilogue(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale,
+                                    split_single_images=single_image_strips),
+                             res * 2 - 3)
             return x
 
     def torgb(res, x):

@@ -118,11 +118,12 @@ def _create_run_dir_local(config):
     return run_dir
 
 
-def _installed_sources(module_file):
+def _installed_sources(module_file, code_root):
     """(path, relative path) of every .py file of the installed distribution holding module_file; None when it is
-    not installed as files (a source checkout, an editable install): then the checkout is the code root."""
+    not installed as files (a source checkout, an editable install): then the checkout is the code root. Only the
+    distributions installed in code_root are asked (reading every RECORD of an environment takes seconds)."""
     from importlib import metadata
-    for dist in metadata.distributions():
+    for dist in metadata.distributions(path=[code_root]):
         if dist.read_text("RECORD") is None:  # not installed by pip (e.g. a checkout's *.egg-info listing every source file)
             continue
         files = [f for f in (dist.files or []) if str(f).endswith(".py")]
@@ -137,11 +138,11 @@ def _files_to_copy(config, run_dir):
     distribution), dnnlib, extras, and run.py."""
     module, _ = util.get_module_from_obj_name(config.run_func_name)
     dnnlib_dir = util.get_module_dir_by_obj_name("dnnlib")
-    sources = _installed_sources(module.__file__)
+    code_root = os.path.dirname(module.__file__)
+    for _ in range(config.run_func_name.count(".") - 1):  # 'training.training_loop.training_loop' -> the repo root
+        code_root = os.path.dirname(code_root)
+    sources = _installed_sources(module.__file__, code_root)
     if sources is None:
-        code_root = os.path.dirname(module.__file__)
-        for _ in range(config.run_func_name.count(".") - 1):  # 'training.training_loop.training_loop' -> the repo root
-            code_root = os.path.dirname(code_root)
         sources = util.list_dir_recursively_with_ignore(code_root, ignores=config.run_dir_ignore)
         sources += util.list_dir_recursively_with_ignore(dnnlib_dir, ignores=config.run_dir_ignore, add_base_to_relative=True)
     sources = [(src, rel) for src, rel in sources if src.endswith(".py")]  # ours: the code, not data, caches or pickles

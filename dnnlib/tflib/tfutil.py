@@ -48,6 +48,20 @@ def onednn_enabled() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
+def cpu_flags() -> frozenset:
+    """The CPU's feature flags as Linux lists them (avx2, avx512f, amx_tile, ...): which of oneDNN's kernels run,
+    hence which formulation of an op is faster. Empty where unknown (not Linux)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@functools.lru_cache(maxsize=None)
 def gpu_available() -> bool:
     """Whether this process sees a GPU (where cuDNN, not the CPU's kernels, will run the networks); quietly, since
     before the first session TensorFlow's CUDA probe writes to fd 2."""
