@@ -5,6 +5,7 @@ Examples:
   python bench/bench_generate.py --network my.pkl --minibatch 4 --structure fixed
   python bench/bench_generate.py --profile                # plus the op-time split of one traced run
   python bench/bench_generate.py --no-xla                 # layer tails as plain TensorFlow ops (no XLA loops)
+  python bench/bench_generate.py --no-strips              # single images convolve whole (no row strips)
   python bench/bench_generate.py --precision float32,bfloat16   # both, and bfloat16's error against float32
 Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
 the median over --repeats timed runs after one warm-up run. 'roofline' is the conv/matmul
@@ -87,6 +88,7 @@ def main():
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
     parser.add_argument("--no-xla", action="store_true", help="run the synthesis with xla=False (plain TensorFlow ops for the layer tails)")
+    parser.add_argument("--no-strips", action="store_true", help="run the synthesis with single_image_strips=False (whole-image convolutions at minibatch 1)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
     parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")
     args = parser.parse_args()
@@ -106,11 +108,16 @@ def main():
     else:
         networks = [("official-%s" % res, official_layout_Gs(int(res))) for res in args.resolutions.split(",")]
 
+    synthesis_options = {}
+    if args.no_xla:
+        synthesis_options["xla"] = False
+    if args.no_strips:
+        synthesis_options["single_image_strips"] = False
     print("%-18s %-9s %-9s %-9s %9s %9s %9s %10s" % ("network", "minibatch", "structure", "precision", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
     for label, Gs in networks:
         for minibatch in [int(v) for v in args.minibatch.split(",")]:
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
-            float32_kwargs = run_kwargs(minibatch, args.structure, dict(xla=False) if args.no_xla else None)
+            float32_kwargs = run_kwargs(minibatch, args.structure, synthesis_options)
             for precision in precisions:
                 kwargs = dict(float32_kwargs, **precision_kwargs(precision))
                 seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))

@@ -3,7 +3,7 @@
 Examples:
   python bench/bench_metrics.py                                   # needs datasets/fashion-mnist (see networks/README.md)
   python bench/bench_metrics.py --feature-network fmnist --minibatch 8,64 --num-images 10000
-Prints a table and the CPU model (lscpu); feature figures are medians over --repeats timed runs after a warm-up.
+Prints a table and the CPU model; feature figures are medians over --repeats timed runs after a warm-up.
 """
 
 import argparse

@@ -31,7 +31,7 @@ DEPTHWISE_OPS = ("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", 
 
 
 def cpu_model():
-    """lscpu's model name (what every figure should be printed beside)."""
+    """The CPU's model name, as lscpu prints it (what every figure should be printed beside)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:

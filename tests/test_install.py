@@ -13,8 +13,6 @@ import pytest
 
 from conftest import REPO_ROOT
 
-pytestmark = pytest.mark.xdist_group("install")  # one worker builds the module's fixtures
-
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "venv", "results", "cache", "datasets", "build", "dist", "*.egg-info",
                                      "__pycache__", ".pytest_cache", ".ruff_cache")
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]

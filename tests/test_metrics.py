@@ -26,8 +26,6 @@ from metrics import perceptual_path_length as ppl
 from tests import standin_networks
 from training import misc
 
-pytestmark = pytest.mark.xdist_group("metrics")  # one worker builds the module's fixtures
-
 # ----------------------------------------------------------------------------
 # Formulas.
 

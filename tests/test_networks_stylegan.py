@@ -15,8 +15,6 @@ import dnnlib.tflib as tflib
 from conftest import DATA_DIR, REPO_ROOT
 from training import networks_stylegan as ns
 
-pytestmark = pytest.mark.xdist_group("networks_stylegan")  # one worker builds the module's fixtures
-
 CONFIGS = ["sgan32", "sgan32_cond_fused"]
 
 # Gradients jump where a leaky ReLU's input crosses zero, so a unit that sits within float rounding of its kink can
@@ -267,10 +265,12 @@ def test_generator_strips_single_images_in_generation_not_in_training(session, m
         return images, [op for op in graph.get_operations() if op not in before and op.type == "Pack" and "/Conv1/" in op.name]
     (with_strips, ops), (without, no_ops) = strips_ops(), strips_ops(single_image_strips=False)
     assert ops and not no_ops and not strips_ops(is_training=True)[1]
+    probe = tf.constant(np.random.RandomState(0).randn(1, 3, 64, 64).astype(np.float32))
+    gradients = [tf.gradients(tf.reduce_sum(images[:1] * probe), [latents])[0] for images in (with_strips, without)]  # the projector's path
     for batch in (1, 2):
         feed = {latents: np.random.RandomState(batch).randn(batch, 8).astype(np.float32)}
-        got, want = tflib.run([with_strips, without], feed)
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+        for got, want in zip(*tflib.run([[with_strips, gradients[0]], [without, gradients[1]]], feed)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("flags,onednn,gpu,expected", [
@@ -285,6 +285,9 @@ def test_strips_only_where_they_were_measured_faster(monkeypatch, flags, onednn,
         assert ns._strips_are_faster(tf.placeholder(tf.float32, [None, 64, 64, 8])) is expected
         assert not ns._strips_are_faster(tf.placeholder(tf.float32, [None, 32, 32, 8]))  # too small to gain
         assert not ns._strips_are_faster(tf.placeholder(tf.float32, [2, 64, 64, 8]))  # several images
+        assert not ns._strips_are_faster(tf.placeholder(tf.bfloat16, [None, 64, 64, 8]))  # TensorFlow's own kernels on AVX2
+        assert not ns._strips_are_faster(tf.placeholder(tf.float32, [None, 776, 64, 8]))  # 3 strips do not divide 776 rows
+        assert not ns._strips_are_faster(tf.placeholder(tf.float32, [None, 64, None, 8]))  # reshapes need the width
 
 
 # ----------------------------------------------------------------------------

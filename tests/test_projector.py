@@ -19,8 +19,6 @@ import run_projector
 import style_mix_projected
 from conftest import DATA_DIR, run_python
 
-pytestmark = pytest.mark.xdist_group("projector")  # one worker builds the module's fixtures
-
 SEEDS = [0, 1, 2, 3]
 STEPS = 200
 # Measured (run_projector.py, pixel distance, demo network, PSNR of the final PNG against the target PNG, seeds 0-3):

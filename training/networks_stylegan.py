@@ -209,7 +209,7 @@ def dense(x, fmaps, **kwargs):
 
 def conv2d(x, fmaps, kernel, split_single_images=False, **kwargs):
     """A 'SAME' convolution with the layer's weight. split_single_images: where it is faster here, a minibatch of one
-    runs as row strips (_conv3x3_in_strips_if_single); the generators' convolutions ask for it, not the
+    runs as row strips (_conv3x3_in_strips_if_single); the synthesis's Conv1 layers ask for it, not the
     discriminators', whose convolution oneDNN fuses with the bias and activation that follow."""
     assert kernel >= 1 and kernel % 2 == 1
     w = tf.cast(get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs), x.dtype)
@@ -221,23 +221,29 @@ def conv2d(x, fmaps, kernel, split_single_images=False, **kwargs):
 _STRIPS_FROM = 64  # image height from which a single image's 3x3 convolutions run in strips (32x32 gains nothing)
 
 
+def _strip_count(height):
+    """2 strips up to 512 rows, 4 at 1024 (bench_generate: the 16-channel 1024x1024 convolution gains most with 4)."""
+    return max(2, height // 256)
+
+
 def _strips_are_faster(x):
-    """Whether one image's 3x3 convolution is faster as strips stacked in the batch. oneDNN's AVX2 convolutions
-    take up to 4x longer for one image than per image for two (128x128, 128 channels: 190 against 50 ms); its
-    AVX-512 ones, cuDNN and TensorFlow's own kernels were not seen to."""
-    batch, height = x.shape[0].value, x.shape[1].value
+    """Whether one image's 3x3 convolution is faster as strips stacked in the batch. oneDNN's AVX2 float32
+    convolutions take up to 4x longer for one image than per image for two (128x128, 128 channels: 190 against
+    50 ms); its AVX-512 ones, cuDNN and TensorFlow's own kernels (which run float16 and bfloat16 on AVX2) were not
+    seen to. Read from the CPU's flags: a cap on oneDNN's instruction set (ONEDNN_MAX_CPU_ISA) is not seen."""
+    batch, height, width = x.shape[0].value, x.shape[1].value, x.shape[2].value
     flags = tflib.cpu_flags()
-    return (batch in (None, 1) and height is not None and height >= _STRIPS_FROM and height % 8 == 0 and "avx2" in flags
+    return (batch in (None, 1) and width is not None and height is not None and height >= _STRIPS_FROM
+            and height % _strip_count(height) == 0 and x.dtype == tf.float32 and "avx2" in flags
             and "avx512f" not in flags and tflib.onednn_enabled() and not tflib.gpu_available())
 
 
 def _conv3x3_in_strips_if_single(x, w):
     """The 'SAME' 3x3 convolution of x; for a single image (decided at run time unless the shape says), as that of
     horizontal strips, each with its neighbours' edge rows, side by side in the batch: the same sums at the batched
-    kernels' speed (2 strips up to 512 rows, 4 at 1024: bench_generate). The gradient is always the plain
-    convolution's, so training graphs differentiate no strips and no branch."""
+    kernels' speed. The gradient is always the plain convolution's, so a backward pass has no strips and no branch."""
     _, height, width, channels = [d.value for d in x.shape]
-    strips = max(2, height // 256)
+    strips = _strip_count(height)
     rows = height // strips
 
     @tf.custom_gradient
@@ -645,7 +651,7 @@ def G_style(
     synthesis_kwargs = dict(kwargs)
     if is_training:  # a training step is compute-bound: XLA's layer tails gain nothing there (bench_train: -2% at 64x64, -1% at 128x128)
         synthesis_kwargs.setdefault("xla", False)
-        synthesis_kwargs.setdefault("single_image_strips", False)  # and its minibatches are never one image
+        synthesis_kwargs.setdefault("single_image_strips", False)  # nor single-image strips: its minibatches are batched
     with tf.control_dependencies([tf.assign(components.synthesis.find_var("lod"), lod_in)]):
         synthesis = components.synthesis
         images_out = synthesis.get_output_for(dlatents, force_clean_graph=is_template_graph, **synthesis_kwargs)
