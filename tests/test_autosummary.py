@@ -53,3 +53,26 @@ def test_layout_groups_by_category(session, fresh_autosummary):
     for text in [b"Loss", b"scores", b"TrainG", b"learning_rate", b"xCustomScalars/Loss/scores/fake/margin_lo"]:
         assert text in payload
     assert autosummary.finalize_autosummaries() is None
+
+
+def test_recording_runs_nothing_before_the_save_and_a_name_never_recorded_reports_nan(session, fresh_autosummary, tmp_path, monkeypatch):
+    """Graph values' accumulators start at their first update and Python values are fed at the save: recording runs
+    nothing (on a cluster each run after the graph grew resends the graph to the master), and a name never
+    evaluated reports NaN instead of failing."""
+    autosummary, runs, real_run = fresh_autosummary, [], tf.Session.run
+    monkeypatch.setattr(tf.Session, "run", lambda self, *args, **kwargs: runs.append(args) or real_run(self, *args, **kwargs))
+    x = tf.placeholder(tf.float32, [None])
+    recorded = autosummary.autosummary("Loss/recorded", x)
+    autosummary.autosummary("Loss/never", x * 2)
+    for value in (2.0, np.inf, 4.0):  # Python values wait in Python for the save (a non-finite one is dropped)
+        assert autosummary.autosummary("Progress/tick", value) == value
+    assert runs == []
+    writer = tf.summary.FileWriter(str(tmp_path))
+    tflib.run(recorded, {x: [1.0, 3.0]})
+    tflib.run(recorded, {x: [5.0]})  # the second update adds to the first
+    autosummary.save_summaries(writer, global_step=1)
+    writer.close()
+    values = read_events(tmp_path)[1]
+    assert values["Loss/recorded"] == [(1, 3.0)]
+    assert values["Progress/tick"] == [(1, 3.0)]
+    assert np.isnan(values["Loss/never"][0][1])

@@ -224,6 +224,11 @@ def test_downscale_conv_matches_its_definition_with_gradients(session, fused, si
     for got, want in zip([results[0]] + results[2:4], [results[1]] + results[4:6]):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
+def is_strips_conv(op):
+    """The strips' convolution: padded explicitly, in width only (the plain one is 'SAME')."""
+    return op.type == "Conv2D" and op.get_attr("padding") == b"EXPLICIT"
+
+
 @pytest.mark.parametrize("height,static_batch", [(64, 1), (64, None), (1024, None)])
 def test_single_image_strips_match_the_plain_conv_with_gradients(session, monkeypatch, height, static_batch):
     """conv2d's strips (a minibatch of one, where they are faster) compute the plain convolution, first and second
@@ -237,7 +242,7 @@ def test_single_image_strips_match_the_plain_conv_with_gradients(session, monkey
         variable = tf.get_variable("weight")
     tflib.init_uninitialized_vars()
     reference = tf.nn.conv2d(x, variable * np.sqrt(2 / (3 * 3 * 6)), strides=[1, 1, 1, 1], padding="SAME")
-    assert any(op.type == "Pack" for op in tf.get_default_graph().get_operations())  # the strips are in the graph
+    assert any(is_strips_conv(op) for op in tf.get_default_graph().get_operations())  # the strips are in the graph
 
     probe = tf.constant(rnd.randn(1, height, 8, 5).astype(np.float32))
 
@@ -262,7 +267,7 @@ def test_generator_strips_single_images_in_generation_not_in_training(session, m
     def strips_ops(**kwargs):
         before = set(graph.get_operations())
         images = G.get_output_for(latents, None, randomize_noise=False, xla=False, **kwargs)  # no XLA compilations to wait for
-        return images, [op for op in graph.get_operations() if op not in before and op.type == "Pack" and "/Conv1/" in op.name]
+        return images, [op for op in graph.get_operations() if op not in before and is_strips_conv(op) and "/Conv1/" in op.name]
     (with_strips, ops), (without, no_ops) = strips_ops(), strips_ops(single_image_strips=False)
     assert ops and not no_ops and not strips_ops(is_training=True)[1]
     probe = tf.constant(np.random.RandomState(0).randn(1, 3, 64, 64).astype(np.float32))

@@ -16,7 +16,7 @@ from .tfutil import TfExpression
 
 _dtype = tf.float64
 _vars = OrderedDict()       # name -> [accumulator variables]
-_immediate = OrderedDict()  # name -> (update op, placeholder) for Python values
+_immediate = OrderedDict()  # name -> (update op, its [count, sum, sum of squares] placeholder, the moments not yet fed) for Python values
 _finalized = False
 _merge_op = None
 
@@ -33,38 +33,54 @@ def _moments(value: TfExpression) -> TfExpression:
     return tf.where(tf.math.is_finite(total), moments, tf.zeros([3], dtype=_dtype))
 
 
-def _accumulate(name: str, value: TfExpression) -> TfExpression:
-    """A new accumulator for `name` and the op that adds `value`'s moments to it."""
+def _accumulate(name: str, moments: TfExpression) -> TfExpression:
+    """A new accumulator for `name` and the op that adds `moments` to it. Its first update sets it: nothing
+    runs here, since on a cluster each session run after the graph grew sends the graph to the master again (about
+    a second for a training graph, for each of the dozen accumulators a training graph creates)."""
     assert not _finalized, "autosummary(%r) after the summaries were finalized" % name
-    update = _moments(value)
     with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")), tf.control_dependencies(None):
         accumulator = tf.Variable(tf.zeros([3], dtype=_dtype), trainable=False)
-    tfutil.run(accumulator.initializer)
     _vars.setdefault(name, []).append(accumulator)
-    return tf.assign_add(accumulator, update)
+    return tf.cond(tf.is_variable_initialized(accumulator), lambda: tf.assign_add(accumulator, moments), lambda: tf.assign(accumulator, moments))
+
+
+def _value_or_zeros(accumulator: tf.Variable) -> TfExpression:
+    """An accumulator's [count, sum, sum of squares]; zeros while nothing has been recorded (never initialized)."""
+    return tf.cond(tf.is_variable_initialized(accumulator), lambda: accumulator.read_value(), lambda: tf.zeros([3], dtype=_dtype))  # read in the branch
 
 
 def autosummary(name, value, passthru=None):
     """Record `value` under `name`; returns passthru (or value) unchanged.
 
-    A TF expression is recorded each time the returned tensor is evaluated;
-    a Python or NumPy value is recorded immediately.
+    A TF expression is recorded each time the returned tensor is evaluated; a Python or NumPy value is recorded
+    now, in Python: the next save_summaries hands all of them to the graph in one run.
     """
     tfutil.assert_tf_initialized()
     result = value if passthru is None else passthru
     if tfutil.is_tf_expression(value):
         with tf.name_scope("summary_" + name.replace("/", "_")), tf.device(value.device):
-            update = _accumulate(name, value)
+            update = _accumulate(name, _moments(value))
             with tf.control_dependencies([update]):
                 return tf.identity(result)
 
     if name not in _immediate:
         with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")), tf.device(None), tf.control_dependencies(None):
-            placeholder = tf.placeholder(_dtype)
-            _immediate[name] = (_accumulate(name, placeholder), placeholder)
-    update, placeholder = _immediate[name]
-    tfutil.run(update, {placeholder: value})
+            placeholder = tf.placeholder(_dtype, [3])
+            _immediate[name] = (_accumulate(name, placeholder), placeholder, np.zeros(3))
+    values = np.asarray(value, dtype=np.float64)
+    total = values.sum()
+    if np.isfinite(total):  # as in the graph: a value with a non-finite sum is dropped whole
+        _immediate[name][2][:] += [values.size, total, np.square(values).sum()]
     return result
+
+
+def _feed_python_values() -> None:
+    """Add the Python values recorded since the previous save to their accumulators, all in one run."""
+    pending = [(update, placeholder, moments) for update, placeholder, moments in _immediate.values() if moments[0] > 0]
+    if pending:
+        tfutil.run([update for update, _, _ in pending], {placeholder: moments.copy() for _, placeholder, moments in pending})
+        for _, _, moments in pending:
+            moments[:] = 0
 
 
 def finalize_autosummaries() -> Any:
@@ -78,7 +94,7 @@ def finalize_autosummaries() -> Any:
     with tf.control_dependencies(None), tf.device(None):
         for name, accumulators in _vars.items():
             with tfutil.absolute_name_scope("Autosummary/" + name.replace("/", "_")):
-                totals = tf.add_n([tf.identity(acc) for acc in accumulators])  # [count, sum, sum of squares]
+                totals = tf.add_n([_value_or_zeros(acc) for acc in accumulators])  # [count, sum, sum of squares]
                 count, total, total_sq = tf.unstack(totals)
                 mean = total / count
                 std = tf.sqrt(total_sq / count - tf.square(mean))  # population std; NaN when nothing was recorded
@@ -139,5 +155,6 @@ def save_summaries(file_writer, global_step: int = None) -> None:
             file_writer.add_summary(layout)
         with tf.control_dependencies(None), tf.device(None):
             _merge_op = tf.summary.merge_all()
+    _feed_python_values()
     summary = tfutil.run(_merge_op)
     file_writer.add_summary(summary, global_step)
