@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402  (first: sets TensorFlow's log level before TensorFlow loads)
 import dnnlib.tflib as tflib  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
+from training.networks_stylegan import SPATIAL_MEAN_SCOPE  # noqa: E402
 
 GEMM_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MatMul", "BatchMatMulV2", "BatchMatMul")
 DEPTHWISE_OPS = ("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")
@@ -61,9 +62,10 @@ def _dims(shape, batch):
 
 
 def op_flops(op, batch=1):
-    """2 x multiply-adds of one Conv2D/MatMul-family or depthwise op, or 0; unknown batch taken as `batch`."""
+    """2 x multiply-adds of one Conv2D/MatMul-family or depthwise op, or 0; unknown batch taken as `batch`. Means
+    written as matmuls (networks_stylegan.SPATIAL_MEAN_SCOPE) are reductions, not the network's work: 0."""
     kind = op.type
-    if kind not in GEMM_OPS and kind not in DEPTHWISE_OPS:
+    if kind not in GEMM_OPS and kind not in DEPTHWISE_OPS or SPATIAL_MEAN_SCOPE in op.name.split("/"):
         return 0
     out = _dims(op.outputs[0].shape, batch)
     if out is None or None in out:

@@ -7,6 +7,7 @@ import tensorflow.compat.v1 as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import flops  # noqa: E402
+from training import networks_stylegan  # noqa: E402
 
 
 def test_conv_matmul_and_backprop_flops():
@@ -38,3 +39,11 @@ def test_convolutions_fused_into_a_bias_add_are_counted():  # on CPU Grappler ru
         session.run(tf.global_variables_initializer())
         _by_type, by_node, _wall = flops.profile_step(y, session=session)
         assert flops.useful_flops(flops.executed_ops(session.graph, by_node), batch=2) == (2 * 2 * 8 * 8 * 6 * 3 * 3 * 4, 0)
+
+
+def test_means_written_as_matmuls_are_not_counted():
+    with tf.Graph().as_default():
+        means = networks_stylegan._spatial_mean(tf.zeros([2, 8, 8, 4]))
+        matmuls = [op for op in means.graph.get_operations() if op.type in flops.GEMM_OPS]
+        assert len(matmuls) == 2
+        assert flops.useful_flops(matmuls, batch=2) == (0, 0)

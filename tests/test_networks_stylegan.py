@@ -340,6 +340,18 @@ def test_xla_layer_tails_match_plain_ops_with_gradients(session, layout):
     assert compared == len([w for w in weights if "ToRGB" not in w.name or "ToRGB_lod0" in w.name])
 
 
+@pytest.mark.parametrize("batch,height,width,channels", [(1, 64, 32, 3), (3, 16, 16, 8), (2, 256, 256, 2)])
+def test_spatial_mean_of_generation_graphs_matches_float64(session, batch, height, width, channels):
+    """The matmul means of generation graphs' instance norm, per sample and channel, against numpy's in float64; on
+    maps with a large offset and each channel's own, where a swapped axis or a missing sample would show at once."""
+    rnd = np.random.RandomState(1)
+    x = (rnd.randn(batch, height, width, channels) * 0.3 + 3.0 * rnd.randn(batch, 1, 1, channels)).astype(np.float32)
+    got = tf.get_default_session().run(ns._spatial_mean(tf.constant(x)))
+    want = x.astype(np.float64).mean(axis=(1, 2), keepdims=True)
+    assert got.shape == (batch, 1, 1, channels)
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5)
+
+
 def test_generation_is_the_same_on_every_call(session):
     """A new minibatch size's first call runs the XLA loops too (no lazy compilation), so it equals the later calls."""
     Gs = tflib.Network("G_repeat", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=32,
