@@ -4,7 +4,7 @@ Examples:
   python bench/bench_generate.py                          # official layout at 256 and 1024, minibatch 1 and 8
   python bench/bench_generate.py --network my.pkl --minibatch 4 --structure fixed
   python bench/bench_generate.py --profile                # plus the op-time split of one traced run
-  python bench/bench_generate.py --no-xla                 # layer tails as plain TensorFlow ops (no XLA loops)
+  python bench/bench_generate.py --no-xla                 # no XLA: plain TensorFlow ops for the layer tails and convolutions
   python bench/bench_generate.py --no-strips              # single images convolve whole (no row strips)
   python bench/bench_generate.py --precision float32,bfloat16   # both, and bfloat16's error against float32
 Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
@@ -87,7 +87,7 @@ def main():
     parser.add_argument("--minibatch", default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
-    parser.add_argument("--no-xla", action="store_true", help="run the synthesis with xla=False (plain TensorFlow ops for the layer tails)")
+    parser.add_argument("--no-xla", action="store_true", help="run the synthesis with xla=False (plain TensorFlow ops for the layer tails and single-image convolutions)")
     parser.add_argument("--no-strips", action="store_true", help="run the synthesis with single_image_strips=False (whole-image convolutions at minibatch 1)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
     parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")

@@ -256,6 +256,48 @@ def test_single_image_strips_match_the_plain_conv_with_gradients(session, monkey
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
+def compiled_convs(graph):
+    """Conv2D ops XLA compiles: those built in a jit scope."""
+    return [op for op in graph.get_operations() if op.type == "Conv2D" and "_XlaCompile" in op.node_def.attr and op.get_attr("_XlaCompile")]
+
+
+@pytest.mark.parametrize("upsampling", [False, True])
+@pytest.mark.parametrize("static_batch", [1, None])
+def test_single_image_xla_convs_match_the_plain_ones_with_gradients(session, monkeypatch, upsampling, static_batch):
+    """conv2d's and the upsampling phases' single-image XLA convolutions compute the plain ones, first and second
+    derivatives included; minibatches of several images take the plain ones."""
+    monkeypatch.setattr(ns, "_xla_convs_are_faster", lambda x: True)
+    rnd = np.random.RandomState(7)
+    x = tf.placeholder(tf.float32, [static_batch, 16, 16, 6])
+    w = tf.constant(rnd.randn(3, 3, 6, 5).astype(np.float32))
+    graph = tf.get_default_graph()
+    before = set(graph.get_operations())
+    if upsampling:
+        def conv(single_image_xla):
+            return ns._upscale_conv_2x(x, w, ns._UP_ROWS_UNFUSED, 0.5, transposed=False, single_image_xla=single_image_xla)
+    else:
+        def conv(single_image_xla):
+            with tf.variable_scope("xla_conv_%s_%s" % (static_batch, single_image_xla)):
+                return ns.conv2d(x, fmaps=5, kernel=3, single_image_xla=single_image_xla)
+    ours = conv(True)
+    assert len([op for op in compiled_convs(graph) if op not in before]) == (4 if upsampling else 1)
+    reference = conv(False)
+    tflib.init_uninitialized_vars()
+    probe = tf.constant(rnd.randn(*[1] + reference.shape.as_list()[1:]).astype(np.float32))
+    weights = [w] if upsampling else [v for v in tf.global_variables() if v.name.startswith("xla_conv_%s_" % static_batch)]
+
+    def with_derivatives(y, weight):
+        grad_x, grad_w = tf.gradients(tf.reduce_sum(y * probe), [x, weight])
+        return [y, grad_x, grad_w, tf.gradients(tf.reduce_sum(tf.square(grad_x)), [weight])[0]]
+    ours, reference = with_derivatives(ours, weights[0]), with_derivatives(reference, weights[-1])
+    if not upsampling:
+        tflib.set_vars({weights[-1]: tflib.run(weights[0])})
+    for batch in [1] if static_batch else [1, 3]:
+        feed = {x: rnd.randn(batch, 16, 16, 6).astype(np.float32)}
+        for got, want in zip(tflib.run(ours, feed), tflib.run(reference, feed)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
 def test_generator_strips_single_images_in_generation_not_in_training(session, monkeypatch):
     """A 64x64 generator's one-image output is the same with strips; training graphs get none (no branch, no slices)."""
     monkeypatch.setattr(ns, "_strips_are_faster", lambda x: True)
@@ -281,8 +323,9 @@ def test_generator_strips_single_images_in_generation_not_in_training(session, m
 @pytest.mark.parametrize("flags,onednn,gpu,expected", [
     ({"avx2"}, True, False, True), ({"avx2", "avx512f"}, True, False, False), (set(), True, False, False),
     ({"avx2"}, False, False, False), ({"avx2"}, True, True, False)])
-def test_strips_only_where_they_were_measured_faster(monkeypatch, flags, onednn, gpu, expected):
-    """oneDNN's AVX2 kernels only: cuDNN, TensorFlow's own kernels and oneDNN's AVX-512 ones are not slow for one image."""
+def test_single_image_kernels_only_where_they_were_measured_faster(monkeypatch, flags, onednn, gpu, expected):
+    """oneDNN's AVX2 kernels only: cuDNN, TensorFlow's own kernels and oneDNN's AVX-512 ones are not slow for one
+    image. Strips from 64x64 up, XLA's kernels at 16x16 and 32x32."""
     monkeypatch.setattr(tflib, "cpu_flags", lambda: frozenset(flags))
     monkeypatch.setattr(tflib, "onednn_enabled", lambda: onednn)
     monkeypatch.setattr(tflib, "gpu_available", lambda: gpu)
@@ -293,6 +336,13 @@ def test_strips_only_where_they_were_measured_faster(monkeypatch, flags, onednn,
         assert not ns._strips_are_faster(tf.placeholder(tf.bfloat16, [None, 64, 64, 8]))  # TensorFlow's own kernels on AVX2
         assert not ns._strips_are_faster(tf.placeholder(tf.float32, [None, 776, 64, 8]))  # 3 strips do not divide 776 rows
         assert not ns._strips_are_faster(tf.placeholder(tf.float32, [None, 64, None, 8]))  # reshapes need the width
+        for size in (16, 32):
+            assert ns._xla_convs_are_faster(tf.placeholder(tf.float32, [None, size, size, 8])) is expected
+            assert ns._xla_convs_are_faster(tf.placeholder(tf.float32, [1, size, size, 8])) is expected
+        for size in (8, 64):  # oneDNN's kernels; the strips
+            assert not ns._xla_convs_are_faster(tf.placeholder(tf.float32, [None, size, size, 8]))
+        assert not ns._xla_convs_are_faster(tf.placeholder(tf.float32, [2, 16, 16, 8]))
+        assert not ns._xla_convs_are_faster(tf.placeholder(tf.bfloat16, [None, 16, 16, 8]))
 
 
 # ----------------------------------------------------------------------------

@@ -207,18 +207,22 @@ def dense(x, fmaps, **kwargs):
     return y if coef == 1 else y * tf.constant(coef, y.dtype)
 
 
-def conv2d(x, fmaps, kernel, split_single_images=False, **kwargs):
-    """A 'SAME' convolution with the layer's weight. split_single_images: where it is faster here, a minibatch of one
-    runs as row strips (_conv3x3_in_strips_if_single); the synthesis's Conv1 layers ask for it, not the
-    discriminators', whose convolution oneDNN fuses with the bias and activation that follow."""
+def conv2d(x, fmaps, kernel, split_single_images=False, single_image_xla=False, **kwargs):
+    """A 'SAME' convolution with the layer's weight. Where it is faster here, a minibatch of one runs by other
+    kernels: as row strips with split_single_images (_strips_are_faster), by XLA's with single_image_xla
+    (_xla_convs_are_faster). The synthesis's layers ask for them in generation graphs, not the discriminators',
+    whose convolution oneDNN fuses with the bias and activation that follow."""
     assert kernel >= 1 and kernel % 2 == 1
     w = tf.cast(get_weight([kernel, kernel, x.shape[3].value, fmaps], **kwargs), x.dtype)
     if split_single_images and kernel == 3 and _strips_are_faster(x):
-        return _conv3x3_in_strips_if_single(x, w)
+        return _conv_with_single_image_kernel(x, w, "SAME", _conv3x3_in_strips)
+    if single_image_xla and _xla_convs_are_faster(x):
+        return _conv_with_single_image_kernel(x, w, "SAME", _conv_in_xla)
     return tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
 
 
 _STRIPS_FROM = 64  # image height from which a single image's 3x3 convolutions run in strips (32x32 gains nothing)
+_XLA_CONV_SIZES = (16, 32)  # input heights at which a single image's convolutions run faster by XLA's kernels
 
 
 def _strip_count(height):
@@ -226,48 +230,74 @@ def _strip_count(height):
     return max(2, height // 256)
 
 
-def _strips_are_faster(x):
-    """Whether one image's 3x3 convolution is faster as strips stacked in the batch. oneDNN's AVX2 float32
-    convolutions take up to 4x longer for one image than per image for two (128x128, 128 channels: 190 against
-    50 ms); its AVX-512 ones, cuDNN and TensorFlow's own kernels (which run float16 and bfloat16 on AVX2) were not
-    seen to. Read from the CPU's flags: a cap on oneDNN's instruction set (ONEDNN_MAX_CPU_ISA) is not seen."""
-    batch, height, width = x.shape[0].value, x.shape[1].value, x.shape[2].value
+def _single_image_convs_are_slow(x):
+    """Whether x may be one image that oneDNN's AVX2 float32 convolutions serve badly. They take up to 4x longer for
+    one image than per image for two (128x128, 128 channels: 190 against 50 ms); its AVX-512 ones, cuDNN and
+    TensorFlow's own kernels (which run float16 and bfloat16 on AVX2) were not seen to. Read from the CPU's flags: a
+    cap on oneDNN's instruction set (ONEDNN_MAX_CPU_ISA) is not seen."""
     flags = tflib.cpu_flags()
-    return (batch in (None, 1) and width is not None and height is not None and height >= _STRIPS_FROM
-            and height % _strip_count(height) == 0 and x.dtype == tf.float32 and "avx2" in flags
-            and "avx512f" not in flags and tflib.onednn_enabled() and not tflib.gpu_available())
+    return (x.shape[0].value in (None, 1) and x.dtype == tf.float32 and "avx2" in flags and "avx512f" not in flags
+            and tflib.onednn_enabled() and not tflib.gpu_available())
 
 
-def _conv3x3_in_strips_if_single(x, w):
-    """The 'SAME' 3x3 convolution of x; for a single image (decided at run time unless the shape says), as that of
-    horizontal strips, each with its neighbours' edge rows, side by side in the batch: the same sums at the batched
-    kernels' speed. The gradient is always the plain convolution's, so a backward pass has no strips and no branch."""
-    _, height, width, channels = [d.value for d in x.shape]
-    strips = _strip_count(height)
-    rows = height // strips
+def _strips_are_faster(x):
+    """Whether one image's 3x3 convolution is faster as row strips stacked in the batch (_conv3x3_in_strips)."""
+    height, width = x.shape[1].value, x.shape[2].value
+    return (width is not None and height is not None and height >= _STRIPS_FROM and height % _strip_count(height) == 0
+            and _single_image_convs_are_slow(x))
+
+
+def _xla_convs_are_faster(x):
+    """Whether one image's convolutions of x (3x3, or an upsampling's 2x2 phases) are faster by XLA's (Eigen's)
+    kernels: at 16x16 and 32x32 inputs (2-vCPU Zen 3, 512 channels: 15 against 21 ms at 16x16, 47 against 57 at
+    32x32, the four phases at 16x16 28 against 41 ms; as fast or faster with 64-256 channels). At 8x8 and below
+    oneDNN's are faster, from 64x64 the strips, and for several images oneDNN's."""
+    return x.shape[1].value in _XLA_CONV_SIZES and _single_image_convs_are_slow(x)
+
+
+def _conv_with_single_image_kernel(x, w, padding, single_image_conv):
+    """tf.nn.conv2d(x, w) with stride 1 and padding; for a single image (decided at run time unless the shape says),
+    single_image_conv(x, w, padding): the same sums by kernels faster here for one image. The gradient is always the
+    plain convolution's, so a backward pass has no branch."""
+    strides = [1, 1, 1, 1]
 
     @tf.custom_gradient
     def conv(x, w):
         def plain():
-            return tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
+            return tf.nn.conv2d(x, w, strides=strides, padding=padding)
 
-        def in_strips():  # static shapes: this branch runs for one image
-            image = tf.reshape(x, [height, width, channels])  # slices of its first axis share x's buffer
-            zero_row = tf.zeros([1, width, channels], x.dtype)
-            pieces = [zero_row]
-            for i in range(strips):  # rows i*rows-1 .. (i+1)*rows, zeros beyond the image: one copy in all
-                pieces.append(image[max(i * rows - 1, 0):min((i + 1) * rows + 1, height)])
-            pieces.append(zero_row)
-            stacked = tf.reshape(tf.concat(pieces, axis=0), [strips, rows + 2, width, channels])
-            y = tf.nn.conv2d(stacked, w, strides=[1, 1, 1, 1], padding=[[0, 0], [0, 0], [1, 1], [0, 0]])
-            return tf.reshape(y, [1, height, width, y.shape[3].value])
+        def single():
+            return single_image_conv(x, w, padding)
 
         def grad(dy):
-            return (tf.nn.conv2d_backprop_input(tf.shape(x), w, dy, strides=[1, 1, 1, 1], padding="SAME"),
-                    tf.nn.conv2d_backprop_filter(x, tf.shape(w), dy, strides=[1, 1, 1, 1], padding="SAME"))
-        single = x.shape[0].value == 1
-        return (in_strips() if single else tf.cond(tf.equal(tf.shape(x)[0], 1), in_strips, plain)), grad
+            return (tf.nn.conv2d_backprop_input(tf.shape(x), w, dy, strides=strides, padding=padding),
+                    tf.nn.conv2d_backprop_filter(x, tf.shape(w), dy, strides=strides, padding=padding))
+        one_image = x.shape[0].value == 1
+        return (single() if one_image else tf.cond(tf.equal(tf.shape(x)[0], 1), single, plain)), grad
     return conv(x, w)
+
+
+def _conv_in_xla(x, w, padding):
+    with _xla_scope(True):
+        return tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding=padding)
+
+
+def _conv3x3_in_strips(x, w, padding):
+    """The 'SAME' 3x3 convolution of one image as that of horizontal strips, each with its neighbours' edge rows,
+    side by side in the batch: the same sums at the batched kernels' speed."""
+    assert padding == "SAME"
+    _, height, width, channels = [d.value for d in x.shape]
+    strips = _strip_count(height)
+    rows = height // strips
+    image = tf.reshape(x, [height, width, channels])  # slices of its first axis share x's buffer
+    zero_row = tf.zeros([1, width, channels], x.dtype)
+    pieces = [zero_row]
+    for i in range(strips):  # rows i*rows-1 .. (i+1)*rows, zeros beyond the image: one copy in all
+        pieces.append(image[max(i * rows - 1, 0):min((i + 1) * rows + 1, height)])
+    pieces.append(zero_row)
+    stacked = tf.reshape(tf.concat(pieces, axis=0), [strips, rows + 2, width, channels])
+    y = tf.nn.conv2d(stacked, w, strides=[1, 1, 1, 1], padding=[[0, 0], [0, 0], [1, 1], [0, 0]])
+    return tf.reshape(y, [1, height, width, y.shape[3].value])
 
 
 def get_bias(channels, dtype, lrmul=1):
@@ -314,7 +344,7 @@ def _transposed_is_faster(output_size):
     return output_size >= _TRANSPOSED_FROM and (tflib.onednn_enabled() or tflib.gpu_available())
 
 
-def _upscale_conv_2x(x, w, rows, coef, transposed=None):
+def _upscale_conv_2x(x, w, rows, coef, transposed=None, single_image_xla=False):
     """2x upsampling with the 3x3 kernel coef*w whose taps output row 2m+dy takes from input rows m-1+dy+a (a = 0, 1)
     are rows[dy][a].
 
@@ -325,7 +355,7 @@ def _upscale_conv_2x(x, w, rows, coef, transposed=None):
     if transposed is None:
         transposed = _transposed_is_faster(x.shape[1].value * 2)
     if not transposed:
-        return _upscale_conv_2x_phases(x, w, rows, coef)
+        return _upscale_conv_2x_phases(x, w, rows, coef, single_image_xla and _xla_convs_are_faster(x))
     rows = np.asarray(rows, np.float32)
     kernel_rows = np.zeros([4, 3], np.float32)
     for dy in (0, 1):
@@ -337,12 +367,13 @@ def _upscale_conv_2x(x, w, rows, coef, transposed=None):
     return tf.nn.conv2d_transpose(x, kernel, out_shape, strides=[1, 2, 2, 1], padding="SAME")
 
 
-def _upscale_conv_2x_phases(x, w, rows, coef):
+def _upscale_conv_2x_phases(x, w, rows, coef, single_image_xla=False):
     """_upscale_conv_2x as four 2x2 phase convolutions, interleaved by two stacks.
 
     Output pixel (2m+dy, 2n+dx) sees input rows m-1..m (dy=0) or m..m+1 (dy=1), and the same for columns;
     rows[dy][a] gives the mix of w's three rows for tap a. Each phase convolution pads itself. A quarter of the
-    arithmetic of upsample-then-conv (4 of 9 taps per output).
+    arithmetic of upsample-then-conv (4 of 9 taps per output). single_image_xla: each phase convolution of a single
+    image by XLA's kernels.
     """
     _, h, width, _ = [d.value for d in x.shape]
     fmaps = w.shape[3].value
@@ -352,7 +383,10 @@ def _upscale_conv_2x_phases(x, w, rows, coef):
     pads = {0: [1, 0], 1: [0, 1]}
 
     def phase(dy, dx):
-        return tf.nn.conv2d(x, kernels[dy * 2 + dx], strides=[1, 1, 1, 1], padding=[[0, 0], pads[dy], pads[dx], [0, 0]])
+        padding = [[0, 0], pads[dy], pads[dx], [0, 0]]
+        if single_image_xla:
+            return _conv_with_single_image_kernel(x, kernels[dy * 2 + dx], padding, _conv_in_xla)
+        return tf.nn.conv2d(x, kernels[dy * 2 + dx], strides=[1, 1, 1, 1], padding=padding)
 
     out_rows = [tf.reshape(tf.stack([phase(dy, 0), phase(dy, 1)], axis=3), [-1, h, width * 2, fmaps]) for dy in (0, 1)]
     return tf.reshape(tf.stack(out_rows, axis=2), [-1, h * 2, width * 2, fmaps])
@@ -363,7 +397,7 @@ def _is_fused(fused_scale, resolution):
     return resolution >= 128 if fused_scale == "auto" else fused_scale
 
 
-def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
+def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", single_image_xla=False, **kwargs):
     """2x upsample + conv; fused (a transposed conv with the pad-and-add 4x4 kernel) from 128x128 output up.
 
     Unfused, a 3x3 kernel runs as the same kind of computation (_upscale_conv_2x) with other tap mixes: output
@@ -376,7 +410,7 @@ def upscale2d_conv2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
         return conv2d(upsampled, fmaps, kernel, **kwargs)
     assert kernel == 3, "the fused 2x upsampling conv takes a 3x3 kernel"
     w, coef = weight_and_coef([kernel, kernel, x.shape[3].value, fmaps], **kwargs)
-    return _upscale_conv_2x(x, w, _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED, coef)
+    return _upscale_conv_2x(x, w, _UP_ROWS_FUSED if fused else _UP_ROWS_UNFUSED, coef, single_image_xla=single_image_xla)
 
 
 def conv2d_downscale2d(x, fmaps, kernel, fused_scale="auto", **kwargs):
@@ -750,7 +784,7 @@ def G_synthesis(
     structure           = "auto",           # 'fixed', 'linear', 'recursive' or 'auto'
     is_template_graph   = False,
     force_clean_graph   = False,            # no random noise, linear structure (for a readable template graph)
-    xla                 = True,             # compile each layer's elementwise steps with XLA (G_style turns it off for training)
+    xla                 = True,             # XLA for each layer's elementwise steps and, where faster, one image's convolutions (off for training)
     single_image_strips = True,             # where faster, a minibatch of one convolves in row strips (off for training)
     **_kwargs):
     """The synthesis network: a learned 4x4 constant grown to full resolution, styled per layer."""
@@ -822,11 +856,12 @@ def G_synthesis(
     def block(res, x):  # res = 3..resolution_log2
         with tf.variable_scope("%dx%d" % (2 ** res, 2 ** res)):
             with tf.variable_scope("Conv0_up"):
-                x = upscale2d_conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale, fused_scale=fused_scale)
+                x = upscale2d_conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale, fused_scale=fused_scale,
+                                     single_image_xla=xla)
                 x = epilogue(blur(x), res * 2 - 4)
             with tf.variable_scope("Conv1"):
                 x = epilogue(conv2d(x, fmaps=nf(res - 1), kernel=3, gain=gain, use_wscale=use_wscale,
-                                    split_single_images=single_image_strips),
+                                    split_single_images=single_image_strips, single_image_xla=xla),
                              res * 2 - 3)
             return x
 
