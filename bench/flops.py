@@ -145,22 +145,43 @@ _FUSABLE = ("BiasAdd", "Add", "AddV2", "Relu", "Relu6", "Elu", "LeakyRelu")  # w
 
 
 def executed_ops(graph, node_names):
-    """Graph ops whose names ran, plus the convolutions and matmuls Grappler fused into a following op (a fused
-    Conv2D+BiasAdd runs under the BiasAdd's name, so the Conv2D's own name never appears)."""
+    """Graph ops whose names ran, plus two kinds whose names a traced run does not show: the convolutions and matmuls
+    Grappler fused into a following op (a fused Conv2D+BiasAdd runs under the BiasAdd's name), and the ops of XLA
+    clusters (the run names the cluster): the compiled ops an executed op reads, directly or through other compiled
+    ops. A tf.cond's Merge passes the branch that ran: a named one, or else its compiled one (a single image's XLA
+    convolution, networks_stylegan._conv_in_xla)."""
     names = set(node_names)
     ops = {}
     for name in names:
         try:
-            op = graph.get_operation_by_name(name)
+            ops[name] = graph.get_operation_by_name(name)
         except (KeyError, ValueError):
             continue
-        ops[op.name] = op
+    for op in list(ops.values()):
         source = op
         while source.type in _FUSABLE and source.inputs:
             source = source.inputs[0].op
-            if source.type in GEMM_OPS and source.name not in names:
+            if source.type in GEMM_OPS:
+                ops.setdefault(source.name, source)
+    pending = list(ops.values())
+    while pending:
+        op = pending.pop()
+        sources = [tensor.op for tensor in op.inputs]
+        if op.type == "Merge" and any(source.name in names for source in sources):
+            continue
+        for source in sources:
+            if source.name not in ops and _compiled(source):
                 ops[source.name] = source
+                pending.append(source)
     return list(ops.values())
+
+
+def _compiled(op):
+    """Whether op was marked for XLA compilation (a jit scope)."""
+    try:
+        return bool(op.get_attr("_XlaCompile"))
+    except ValueError:
+        return False
 
 
 def split_table(by_type, top=12):

@@ -3,6 +3,7 @@
 import os
 import sys
 
+import numpy as np
 import tensorflow.compat.v1 as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -47,3 +48,16 @@ def test_means_written_as_matmuls_are_not_counted():
         matmuls = [op for op in means.graph.get_operations() if op.type in flops.GEMM_OPS]
         assert len(matmuls) == 2
         assert flops.useful_flops(matmuls, batch=2) == (0, 0)
+
+
+def test_convolutions_inside_xla_clusters_are_counted_where_their_branch_ran():
+    """A single image's XLA convolution runs in a tf.cond branch: counted at minibatch 1, and only the plain one at 2."""
+    with tf.Graph().as_default(), tf.Session() as session:
+        x = tf.placeholder(tf.float32, [None, 8, 8, 4])
+        w = tf.Variable(tf.ones([3, 3, 4, 6]))
+        y = tf.nn.relu(networks_stylegan._conv_with_single_image_kernel(x, w, "SAME", networks_stylegan._conv_in_xla))
+        session.run(tf.global_variables_initializer())
+        for batch in (1, 2):
+            by_type, by_node, _wall = flops.profile_step(y, {x: np.zeros([batch, 8, 8, 4])}, session=session)
+            assert ("_XlaRun" in by_type) == (batch == 1)
+            assert flops.useful_flops(flops.executed_ops(session.graph, by_node), batch=batch) == (2 * batch * 8 * 8 * 6 * 3 * 3 * 4, 0)

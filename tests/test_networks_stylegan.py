@@ -320,9 +320,12 @@ def test_generator_strips_single_images_in_generation_not_in_training(session, m
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
-@pytest.mark.parametrize("flags,onednn,gpu,expected", [
+ONEDNN_AVX2_CASES = [  # (CPU flags, oneDNN on, GPU visible, whether oneDNN's AVX2 kernels run)
     ({"avx2"}, True, False, True), ({"avx2", "avx512f"}, True, False, False), (set(), True, False, False),
-    ({"avx2"}, False, False, False), ({"avx2"}, True, True, False)])
+    ({"avx2"}, False, False, False), ({"avx2"}, True, True, False)]
+
+
+@pytest.mark.parametrize("flags, onednn, gpu, expected", ONEDNN_AVX2_CASES)
 def test_single_image_kernels_only_where_they_were_measured_faster(monkeypatch, flags, onednn, gpu, expected):
     """oneDNN's AVX2 kernels only: cuDNN, TensorFlow's own kernels and oneDNN's AVX-512 ones are not slow for one
     image. Strips from 64x64 up, XLA's kernels at 16x16 and 32x32."""
@@ -343,6 +346,20 @@ def test_single_image_kernels_only_where_they_were_measured_faster(monkeypatch, 
             assert not ns._xla_convs_are_faster(tf.placeholder(tf.float32, [None, size, size, 8]))
         assert not ns._xla_convs_are_faster(tf.placeholder(tf.float32, [2, 16, 16, 8]))
         assert not ns._xla_convs_are_faster(tf.placeholder(tf.bfloat16, [None, 16, 16, 8]))
+
+
+@pytest.mark.parametrize("flags, onednn, gpu, expected", ONEDNN_AVX2_CASES)
+def test_instance_norm_means_as_matmuls_only_where_they_were_measured_faster(monkeypatch, flags, onednn, gpu, expected):
+    """oneDNN's AVX2 matmuls beat TensorFlow's Mean, its AVX-512 ones do not; training graphs (xla=False) keep Mean."""
+    monkeypatch.setattr(tflib, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(tflib, "onednn_enabled", lambda: onednn)
+    monkeypatch.setattr(tflib, "gpu_available", lambda: gpu)
+    for xla in (True, False):
+        with tf.Graph().as_default() as graph:
+            ns.instance_norm(tf.placeholder(tf.float32, [None, 8, 8, 4]), xla=xla)
+            kinds = {op.type for op in graph.get_operations()}
+            assert ("BatchMatMulV2" in kinds) is (expected and xla)
+            assert ("Mean" in kinds) is not (expected and xla)
 
 
 # ----------------------------------------------------------------------------

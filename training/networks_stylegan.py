@@ -230,14 +230,19 @@ def _strip_count(height):
     return max(2, height // 256)
 
 
+def _runs_on_onednn_avx2():
+    """Whether the networks run on oneDNN's AVX2 kernels: a CPU with AVX2 and no AVX-512, oneDNN on, no GPU. The
+    formulations chosen from this were measured faster there (2-vCPU Zen 3) and slower or no faster on AVX-512
+    (2-vCPU Zen 5). Read from the CPU's flags: a cap on oneDNN's instruction set (ONEDNN_MAX_CPU_ISA) is not seen."""
+    flags = tflib.cpu_flags()
+    return "avx2" in flags and "avx512f" not in flags and tflib.onednn_enabled() and not tflib.gpu_available()
+
+
 def _single_image_convs_are_slow(x):
     """Whether x may be one image that oneDNN's AVX2 float32 convolutions serve badly. They take up to 4x longer for
     one image than per image for two (128x128, 128 channels: 190 against 50 ms); its AVX-512 ones, cuDNN and
-    TensorFlow's own kernels (which run float16 and bfloat16 on AVX2) were not seen to. Read from the CPU's flags: a
-    cap on oneDNN's instruction set (ONEDNN_MAX_CPU_ISA) is not seen."""
-    flags = tflib.cpu_flags()
-    return (x.shape[0].value in (None, 1) and x.dtype == tf.float32 and "avx2" in flags and "avx512f" not in flags
-            and tflib.onednn_enabled() and not tflib.gpu_available())
+    TensorFlow's own kernels (which run float16 and bfloat16 on AVX2) were not seen to."""
+    return x.shape[0].value in (None, 1) and x.dtype == tf.float32 and _runs_on_onednn_avx2()
 
 
 def _strips_are_faster(x):
@@ -465,9 +470,11 @@ SPATIAL_MEAN_SCOPE = "SpatialMean"  # reductions written as matmuls: bench/flops
 
 def _spatial_mean(x):
     """Mean over H and W of an NHWC float32 tensor ([N,1,1,C]) as two batched matmuls with a constant row of 1/size:
-    over rows, then over columns. oneDNN's matmuls read the tensor once on every core, where TensorFlow's Mean
+    over rows, then over columns. oneDNN's AVX2 matmuls read the tensor once on every core, where TensorFlow's Mean
     took 2-4x longer from 256x256 up (2-vCPU Zen 3, minibatch 8, 1024x1024 with 16 channels: 40 against 92 ms);
-    and two levels of 1024-long sums are more accurate than one reduction (max error against float64 5e-6 vs 4e-5)."""
+    and two levels of 1024-long sums are more accurate than one reduction (max error against float64 5e-6 vs 4e-5).
+    oneDNN's AVX-512 matmuls are the slower ones (2-vCPU Zen 5, the same mean: 40 against 29 ms; one image 5.8
+    against 3.0), hence only on those (_runs_on_onednn_avx2)."""
     _, height, width, channels = [d.value for d in x.shape]
     with tf.name_scope(SPATIAL_MEAN_SCOPE):
         row_means = tf.matmul(tf.fill([1, 1, height], 1.0 / height), tf.reshape(x, [-1, height, width * channels]))
@@ -477,13 +484,18 @@ def _spatial_mean(x):
 
 def instance_norm(x, epsilon=1e-8, gain=None, shift=None, xla=False):
     """Per-sample, per-channel normalization over H and W, in float32; then times gain and plus shift ([N,1,1,C]) when
-    given, in the same pass. With xla (generation graphs), each full-size elementwise step is one XLA loop, and the
-    two means over H and W are matmuls (_spatial_mean): XLA's CPU reductions to N*C values are several times slower."""
+    given, in the same pass. With xla (generation graphs), each full-size elementwise step is one XLA loop; the two
+    means over H and W stay outside (XLA's CPU reductions to N*C values are several times slower), as matmuls
+    (_spatial_mean) where those are faster."""
     assert x.shape.ndims == 4
     with tf.variable_scope("InstanceNorm"):
         orig_dtype = x.dtype
         x = tf.cast(x, tf.float32)
-        spatial_mean = _spatial_mean if xla else lambda t: tf.reduce_mean(t, axis=[1, 2], keepdims=True)
+        if xla and _runs_on_onednn_avx2():
+            spatial_mean = _spatial_mean
+        else:
+            def spatial_mean(t):
+                return tf.reduce_mean(t, axis=[1, 2], keepdims=True)
         mean = spatial_mean(x)
         with _xla_scope(xla):
             squares = tf.square(x - mean)
