@@ -61,11 +61,17 @@ def _dims(shape, batch):
     return [batch if d is None else d for d in dims]
 
 
+def _in_spatial_mean(op):
+    """Whether op is part of a mean written as matmuls: in a SPATIAL_MEAN_SCOPE name scope, which TensorFlow numbers
+    (SpatialMean_1, ...) where a layer takes several."""
+    return any(part == SPATIAL_MEAN_SCOPE or part.startswith(SPATIAL_MEAN_SCOPE + "_") for part in op.name.split("/")[:-1])
+
+
 def op_flops(op, batch=1):
     """2 x multiply-adds of one Conv2D/MatMul-family or depthwise op, or 0; unknown batch taken as `batch`. Means
     written as matmuls (networks_stylegan.SPATIAL_MEAN_SCOPE) are reductions, not the network's work: 0."""
     kind = op.type
-    if kind not in GEMM_OPS and kind not in DEPTHWISE_OPS or SPATIAL_MEAN_SCOPE in op.name.split("/"):
+    if kind not in GEMM_OPS and kind not in DEPTHWISE_OPS or _in_spatial_mean(op):
         return 0
     out = _dims(op.outputs[0].shape, batch)
     if out is None or None in out:

@@ -43,11 +43,14 @@ def test_convolutions_fused_into_a_bias_add_are_counted():  # on CPU Grappler ru
 
 
 def test_means_written_as_matmuls_are_not_counted():
-    with tf.Graph().as_default():
-        means = networks_stylegan._spatial_mean(tf.zeros([2, 8, 8, 4]))
-        matmuls = [op for op in means.graph.get_operations() if op.type in flops.GEMM_OPS]
-        assert len(matmuls) == 2
-        assert flops.useful_flops(matmuls, batch=2) == (0, 0)
+    """Instance norm takes two means in one scope: the second one's scope is numbered."""
+    with tf.Graph().as_default() as graph:
+        x = tf.zeros([2, 8, 8, 4])
+        networks_stylegan._spatial_mean(networks_stylegan._spatial_mean(x) - x)
+        counted = tf.matmul(tf.ones([5, 7]), tf.ones([7, 3]), name="SpatialMeanLookalike")
+        matmuls = [op for op in graph.get_operations() if op.type in flops.GEMM_OPS]
+        assert len(matmuls) == 5
+        assert flops.useful_flops(matmuls, batch=2) == (flops.op_flops(counted.op), 0) == (2 * 5 * 7 * 3, 0)
 
 
 def test_convolutions_inside_xla_clusters_are_counted_where_their_branch_ran():
