@@ -75,7 +75,8 @@ def run_graph_of(Gs, kwargs):
 def profile_run(Gs, latents, kwargs):
     """One traced Gs.run-equivalent session run: (op-type seconds, executed GEMM FLOPs, depthwise FLOPs)."""
     placeholders, outputs = run_graph_of(Gs, kwargs)
-    by_type, by_node, _wall = flops.profile_step(outputs, {placeholders[0]: latents, placeholders[1]: np.zeros([len(latents), 0])})
+    labels = np.zeros([len(latents)] + list(Gs.input_shapes[1][1:]))  # what Gs.run feeds for labels=None
+    by_type, by_node, _wall = flops.profile_step(outputs, {placeholders[0]: latents, placeholders[1]: labels})
     gemm, depthwise = flops.useful_flops(flops.executed_ops(tf.get_default_graph(), by_node), batch=len(latents))
     return by_type, gemm, depthwise
 
