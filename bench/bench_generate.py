@@ -68,8 +68,9 @@ def precision_error(Gs, latents, kwargs, precision):
 
 
 def run_graph_of(Gs, kwargs):
-    """(placeholders, outputs) that Gs.run built for these keyword arguments (the newest cached run graph)."""
-    return list(Gs._run_cache.values())[-1]
+    """(placeholders, outputs) that Gs.run(..., **kwargs) runs: built and cached by Gs the first time."""
+    dynamic_kwargs = {key: value for key, value in kwargs.items() if key != "minibatch_size"}
+    return Gs._get_run_graph(None, None, 1, False, dynamic_kwargs)
 
 
 def profile_run(Gs, latents, kwargs):

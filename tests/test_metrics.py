@@ -432,3 +432,12 @@ def test_train_feature_network_script(fashion_workspace, tmp_path, session):
     bad = run_python(["-m", "metrics.train_feature_network", "--dataset", "nope", "--data-dir", str(fashion_workspace / "datasets"),
                       "--output", str(output)])
     assert bad.returncode == 1 and bad.stderr.strip().splitlines()[-1].startswith("Error: Dataset")
+
+
+def test_grayscale_feature_network_averages_rgb_images(session):
+    """An RGB generator measured in a grayscale feature network (fmnist): the images' channel mean is what it sees."""
+    net = tflib.Network("C_gray", func_name="training.networks_classifier.C_classifier", num_channels=1, resolution=8, fmaps=[4], feature_size=6)
+    rgb = np.random.RandomState(0).uniform(0, 255, [2, 3, 8, 8]).astype(np.float32)
+    np.testing.assert_allclose(net.run(rgb), net.run(rgb.mean(axis=1, keepdims=True)), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="takes 1 or 3 channels, not 2"):
+        net.get_output_for(tf.zeros([1, 2, 8, 8]))

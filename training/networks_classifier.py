@@ -37,8 +37,9 @@ def _adapt_input(images_in, num_channels, resolution):
     """
     x = tf.cast(images_in, tf.float32)
     _, channels, height, width = images_in.shape.as_list()
-    if channels not in (None, 1, num_channels):
-        raise ValueError("C_classifier takes 1 or %d channels, not %d" % (num_channels, channels))
+    accepted = sorted({1, 3, num_channels})
+    if channels is not None and channels not in accepted:
+        raise ValueError("C_classifier takes %s channels, not %d" % (" or ".join(map(str, accepted)), channels))
     if num_channels == 1:
         x = tf.reduce_mean(x, axis=1, keepdims=True)
     elif channels != num_channels:
