@@ -25,7 +25,7 @@ import dnnlib.tflib as tflib  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from bench.bench_train import TINY, NoiseDataset  # noqa: E402
-from bench import flops  # noqa: E402
+from bench import arguments, flops  # noqa: E402
 from dnnlib.tflib import cluster as tfcluster  # noqa: E402
 from training import training_loop  # noqa: E402
 
@@ -46,7 +46,7 @@ def start_workers(count, timeout=120.0):
                 break
         if proc.poll() is not None:
             stop(procs)
-            raise RuntimeError("a worker did not start")
+            raise dnnlib.util.UserError("A cluster worker (train.py --worker) did not start.")
     return addresses, procs
 
 
@@ -130,13 +130,13 @@ def measure(num_workers, num_towers, kimg):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", default="0,1,2", help="comma-separated worker counts; 0 = one process without the runtime (default: 0,1,2)")
-    parser.add_argument("--kimg", type=float, default=0.5, help="thousands of images timed per row (default: 0.5)")
+    parser.add_argument("--workers", type=arguments.nonnegative_ints, default="0,1,2", help="comma-separated worker counts; 0 = one process without the runtime (default: 0,1,2)")
+    parser.add_argument("--kimg", type=arguments.positive_float, default=0.5, help="thousands of images timed per row (default: 0.5)")
     args = parser.parse_args()
     print(flops.cpu_line())
     print("tiny preset networks at %dx%d, minibatch %d" % (RESOLUTION, RESOLUTION, MINIBATCH))
     print("%-22s %10s %10s %14s %14s" % ("setup", "sec/kimg", "ms/step", "bytes/step", "estimate"))
-    for count in [int(c) for c in args.workers.split(",")]:
+    for count in args.workers:
         rows = [(1, "local, 1 tower"), (2, "local, 2 towers")] if count == 0 else [(count, "%d worker%s x 1 tower" % (count, "s" if count > 1 else ""))]
         for towers, label in rows:
             sec_kimg, ms_step, sent, estimate = measure(count, towers, args.kimg)

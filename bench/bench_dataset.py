@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import dataset_tool  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
+from bench import arguments  # noqa: E402
 from training import dataset  # noqa: E402
 
 
@@ -52,15 +53,15 @@ def bench_read(work, minibatch, batches):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--resolutions", default="256,1024")
-    parser.add_argument("--images", type=int, default=None, help="images per resolution (default: 400 at 256, 50 at 1024)")
-    parser.add_argument("--minibatch", type=int, default=8)
-    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--resolutions", type=arguments.positive_ints, default="256,1024")
+    parser.add_argument("--images", type=arguments.positive_int, default=None, help="images per resolution (default: 400 at 256, 50 at 1024)")
+    parser.add_argument("--minibatch", type=arguments.positive_int, default=8)
+    parser.add_argument("--batches", type=arguments.positive_int, default=20)
     args = parser.parse_args()
 
     tflib.init_tf()
     print("%-12s %-8s %22s %22s" % ("resolution", "images", "create_from_images img/s", "read minibatches/s"))
-    for res in [int(r) for r in args.resolutions.split(",")]:
+    for res in args.resolutions:
         count = args.images or (400 if res <= 256 else 50)
         work = tempfile.mkdtemp(prefix="bench_dataset_")
         try:

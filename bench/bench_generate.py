@@ -27,11 +27,16 @@ import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-from bench import flops, timing  # noqa: E402
+from bench import arguments, flops, timing  # noqa: E402
+from training import networks_stylegan  # noqa: E402
 
 
 def official_layout_Gs(resolution, **kwargs):
     """Gs of the official FFHQ configuration at `resolution`, with random weights."""
+    try:
+        networks_stylegan.resolution_log2_of(resolution)
+    except ValueError as error:
+        raise dnnlib.util.UserError("Official layout: %s." % error) from None
     G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=resolution, label_size=0, **kwargs)
     return G.clone("Gs")
 
@@ -85,10 +90,10 @@ def profile_run(Gs, latents, kwargs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--network", default=None, help="preset, URL or .pkl (default: random official layout)")
-    parser.add_argument("--resolutions", default="256,1024", help="official-layout resolutions (default: 256,1024)")
-    parser.add_argument("--minibatch", default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
+    parser.add_argument("--resolutions", type=arguments.positive_ints, default="256,1024", help="official-layout resolutions (default: 256,1024)")
+    parser.add_argument("--minibatch", type=arguments.positive_ints, default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
+    parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs per setting (default: 3)")
     parser.add_argument("--no-xla", action="store_true", help="run the synthesis with xla=False (plain TensorFlow ops for the layer tails and single-image convolutions)")
     parser.add_argument("--no-strips", action="store_true", help="run the synthesis with single_image_strips=False (whole-image convolutions at minibatch 1)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
@@ -108,7 +113,7 @@ def main():
     if args.network is not None:
         networks = [(args.network, pretrained_networks.load_networks(args.network)[2])]
     else:
-        networks = [("official-%s" % res, official_layout_Gs(int(res))) for res in args.resolutions.split(",")]
+        networks = [("official-%d" % res, official_layout_Gs(res)) for res in args.resolutions]
 
     synthesis_options = {}
     if args.no_xla:
@@ -117,7 +122,7 @@ def main():
         synthesis_options["single_image_strips"] = False
     print("%-18s %-9s %-9s %-9s %9s %9s %9s %10s" % ("network", "minibatch", "structure", "precision", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
     for label, Gs in networks:
-        for minibatch in [int(v) for v in args.minibatch.split(",")]:
+        for minibatch in args.minibatch:
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
             float32_kwargs = run_kwargs(minibatch, args.structure, synthesis_options)
             for precision in precisions:

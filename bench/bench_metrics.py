@@ -20,7 +20,7 @@ import config  # noqa: E402
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
-from bench import flops  # noqa: E402
+from bench import arguments, flops  # noqa: E402
 from metrics import metric_base  # noqa: E402
 
 
@@ -56,9 +56,9 @@ def main():
     parser.add_argument("--dataset", default="fashion-mnist", help="dataset inside --data-dir for the end-to-end run")
     parser.add_argument("--data-dir", default=config.data_dir, help="where datasets live (default: %(default)s)")
     parser.add_argument("--metric", default="fid10k", help="metric for the end-to-end run (default: fid10k)")
-    parser.add_argument("--num-images", type=int, default=None, help="images per metric instead of its default")
-    parser.add_argument("--minibatch", default="8,64", help="comma-separated feature-extraction minibatch sizes (default: 8,64)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per minibatch size (default: 3)")
+    parser.add_argument("--num-images", type=arguments.positive_int, default=None, help="images per metric instead of its default")
+    parser.add_argument("--minibatch", type=arguments.positive_ints, default="8,64", help="comma-separated feature-extraction minibatch sizes (default: 8,64)")
+    parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs per minibatch size (default: 3)")
     args = parser.parse_args()
 
     config.data_dir = args.data_dir
@@ -67,7 +67,7 @@ def main():
     tflib.init_tf()
     net = metric_base.load_aux_network(args.feature_network, "The feature network")
     print("%-44s %10s" % ("feature extraction (%s)" % args.feature_network, "images/s"))
-    for minibatch in [int(v) for v in args.minibatch.split(",")]:
+    for minibatch in args.minibatch:
         print("%-44s %10.1f" % ("  minibatch %d" % minibatch, feature_images_per_second(net, minibatch, args.repeats)))
 
     if not os.path.isdir(os.path.join(args.data_dir, args.dataset)):

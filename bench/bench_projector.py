@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
-from bench import flops  # noqa: E402
+from bench import arguments, flops  # noqa: E402
+from bench.bench_generate import official_layout_Gs  # noqa: E402
 
 VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]  # LPIPS reads each block's last relu
 
@@ -56,11 +57,6 @@ def vgg16_lpips_standin(images_a, images_b, **_kwargs):
     return tf.identity(total, name="distances")
 
 
-def official_layout_Gs(resolution):
-    G = tflib.Network("G", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=resolution, label_size=0)
-    return G.clone("Gs")
-
-
 def seconds_per_step(Gs, distance, steps, warmup):
     import projector
     kwargs = dict(distance="pixel")
@@ -89,8 +85,8 @@ def main():
     parser.add_argument("--networks", default="demo,official-1024", help="demo, official-RES (random weights) or a preset/URL/.pkl (default: demo,official-1024)")
     parser.add_argument("--distances", default="pixel,lpips-vgg16,lpips-vgg16-256",
                         help="pixel, lpips-vgg16 (small images enlarged to 64x64, the default), lpips-vgg16-256 (enlarged to 256x256) (default: all)")
-    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 30 below 256x256, else 5)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
+    parser.add_argument("--steps", type=arguments.positive_int, default=None, help="timed steps (default: 30 below 256x256, else 5)")
+    parser.add_argument("--warmup", type=arguments.nonnegative_int, default=2, help="untimed steps first (default: 2)")
     args = parser.parse_args()
     distances = [d.strip() for d in args.distances.split(",")]
     for distance in distances:
@@ -102,7 +98,10 @@ def main():
     print("%-28s %-16s %-6s %10s %14s" % ("network", "distance", "steps", "s/step", "CPU s/step"))
     for name in [n.strip() for n in args.networks.split(",")]:
         if name.startswith("official-"):
-            Gs = official_layout_Gs(int(name[len("official-"):]))
+            resolution = name[len("official-"):]
+            if not resolution.isdigit():
+                raise dnnlib.util.UserError("--networks: official-RES takes a resolution, not '%s'." % name)
+            Gs = official_layout_Gs(int(resolution))
         else:
             Gs = pretrained_networks.load_networks(name)[2]
         steps = args.steps or (30 if Gs.output_shape[2] < 256 else 5)

@@ -12,6 +12,7 @@ arguments per variant; their steps alternate and each variant's median step time
 """
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -24,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from training import dataset, training_loop  # noqa: E402
 
-from bench import flops  # noqa: E402
+from bench import arguments, flops  # noqa: E402
 
 TINY = dict(G=dict(fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2), D=dict(fmap_base=128, fmap_max=32))
 CONFIGS = {  # name -> (resolution, minibatch, extra G kwargs, extra D kwargs)
@@ -53,8 +54,8 @@ def build_step(name, G_variant, D_variant, scope_suffix=""):
     training_set = NoiseDataset(resolution=resolution, num_channels=3)
     shape = dict(num_channels=3, resolution=resolution, label_size=0)
     with tf.device("/gpu:0"):
-        G = tflib.Network("G" + scope_suffix, func_name="training.networks_stylegan.G_style", **shape, **G_extra, **G_variant)
-        D = tflib.Network("D" + scope_suffix, func_name="training.networks_stylegan.D_basic", **shape, **D_extra, **D_variant)
+        G = tflib.Network("G" + scope_suffix, func_name="training.networks_stylegan.G_style", **shape, **dict(G_extra, **G_variant))
+        D = tflib.Network("D" + scope_suffix, func_name="training.networks_stylegan.D_basic", **shape, **dict(D_extra, **D_variant))
         Gs = G.clone("Gs" + scope_suffix)
     with tf.name_scope("Train" + scope_suffix):
         graph = training_loop.build_training_graph(
@@ -82,9 +83,20 @@ def step_profile(fetches, feed, batch):
 
 
 def parse_variants(text):
+    """[(label, G/D keyword arguments)] from 'k=v, k2=v2; ...' with Python literals as values; '' is the default."""
     variants = []
     for part in (text or "").split(";"):
-        variants.append((part.strip() or "default", eval("dict(%s)" % part)))  # bench-only: the user's own keyword arguments
+        try:
+            call = ast.parse("variant(%s)" % part, mode="eval").body
+            if not isinstance(call, ast.Call) or call.args or any(keyword.arg is None for keyword in call.keywords):
+                raise ValueError("not keyword=value pairs")
+            kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+        except (SyntaxError, ValueError):
+            raise dnnlib.util.UserError("--variants: '%s' is not keyword=value pairs of Python literals (e.g. xla=False, fmap_base=4096)." % part.strip()) from None
+        fixed = sorted(set(kwargs) & {"num_channels", "resolution", "label_size"})
+        if fixed:
+            raise dnnlib.util.UserError("--variants: %s is set by the configuration, not by a variant." % fixed[0])
+        variants.append((part.strip() or "default", kwargs))
     return variants
 
 
@@ -118,7 +130,7 @@ def measure(name, kimg, variants, profile, peak):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="tiny32,official64,official128", help="comma-separated: %s" % ", ".join(CONFIGS))
-    parser.add_argument("--kimg", type=float, default=0.2, help="thousands of images timed per configuration and variant (default: 0.2)")
+    parser.add_argument("--kimg", type=arguments.positive_float, default=0.2, help="thousands of images timed per configuration and variant (default: 0.2)")
     parser.add_argument("--variants", default="", help="';'-separated G/D keyword arguments to compare, e.g. \"xla=False;xla=True\"")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced step")
     args = parser.parse_args()

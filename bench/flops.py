@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402  (first: sets TensorFlow's log level before TensorFlow loads)
 import dnnlib.tflib as tflib  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
+from bench import arguments  # noqa: E402
 from training.networks_stylegan import SPATIAL_MEAN_SCOPE  # noqa: E402
 
 GEMM_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MatMul", "BatchMatMulV2", "BatchMatMul")
@@ -237,7 +238,7 @@ def roofline_line(gemm_flops, seconds, peak):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=arguments.positive_int, default=7, help="timed runs per measurement (default: 7)")
     args = parser.parse_args()
     tflib.init_tf()
     print(cpu_line())

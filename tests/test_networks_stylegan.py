@@ -472,3 +472,14 @@ def test_onednn_kernels_unless_the_user_says(preset, expected):
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == str(expected)
+
+
+def test_a_4x4_generator_runs_in_every_structure(session):
+    """The smallest resolution has no level to grow: the recursive structure is its one block and ToRGB."""
+    G = tflib.Network("G_4x4", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=4, fmap_base=32, fmap_max=8,
+                      latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    latents = np.random.RandomState(0).randn(2, 8)
+    images = [G.run(latents, None, randomize_noise=False, structure=structure) for structure in ("fixed", "linear", "recursive")]
+    assert images[0].shape == (2, 3, 4, 4)
+    for other in images[1:]:
+        np.testing.assert_allclose(other, images[0], rtol=0, atol=1e-5 * np.abs(images[0]).max())

@@ -906,7 +906,7 @@ def G_synthesis(
                 lambda: upscale2d(torgb(res, y), 2 ** lod),
                 *([(lod_in < lod, lambda: grow(y, res + 1, lod - 1))] if lod > 0 else []),
                 (lod_in > lod, lambda: upscale2d(tflib.lerp(torgb(res, y), upscale2d(torgb(res - 1, x)), lod_in - lod), 2 ** lod)))
-        images = grow(x, 3, resolution_log2 - 3)
+        images = grow(x, 3, resolution_log2 - 3) if resolution_log2 > 2 else torgb(2, x)  # a 4x4 network has no level to grow
 
     images = to_nchw(images)
     assert images.dtype == tf.as_dtype(dtype)

@@ -1,0 +1,43 @@
+"""The benchmarks refuse counts that make no sense, and --variants that are not literals, with one error line."""
+
+import os
+import sys
+
+import pytest
+
+from conftest import run_python
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import dnnlib  # noqa: E402
+from bench import bench_train  # noqa: E402
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bench/bench_generate.py", "--minibatch", "0"], "argument --minibatch: 0 is below 1"),
+    (["bench/bench_generate.py", "--repeats", "-1"], "argument --repeats: -1 is below 1"),
+    (["bench/bench_generate.py", "--resolutions", ""], "argument --resolutions: give at least one value"),
+    (["bench/bench_metrics.py", "--num-images", "abc"], "argument --num-images: 'abc' is not an integer"),
+    (["bench/bench_projector.py", "--warmup", "-3"], "argument --warmup: -3 is below 0"),
+    (["bench/bench_cluster.py", "--workers", "1,-1"], "argument --workers: -1 is below 0"),
+    (["bench/bench_train.py", "--kimg", "0"], "argument --kimg: 0 is not above 0"),
+])
+def test_senseless_counts_are_refused_before_any_work(args, message):
+    result = run_python(args)
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(message) and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("resolution", ["33", "2"])
+def test_official_layout_resolutions_are_checked(resolution):
+    result = run_python(["bench/bench_generate.py", "--resolutions", resolution, "--repeats", "1"])
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: Official layout: resolution must be a power of two from 4")
+
+
+def test_variants_are_literal_keyword_arguments():
+    assert bench_train.parse_variants("xla=False; fmap_base=1024, xla=True") == [("xla=False", dict(xla=False)), ("fmap_base=1024, xla=True", dict(fmap_base=1024, xla=True))]
+    assert bench_train.parse_variants("") == [("default", {})]
+    for hostile in ["xla=", "xla=Flase", "1", "**{'xla': 1}", "x=__import__('os').system('echo owned')"]:
+        with pytest.raises(dnnlib.util.UserError, match="is not keyword=value pairs of Python literals"):
+            bench_train.parse_variants(hostile)
+    with pytest.raises(dnnlib.util.UserError, match="resolution is set by the configuration"):
+        bench_train.parse_variants("resolution=64")
