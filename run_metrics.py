@@ -12,7 +12,6 @@ import argparse
 import ast
 import copy
 import glob
-import inspect
 import os
 
 import config
@@ -115,18 +114,9 @@ def _parse_metric_args(specs):
     return parsed
 
 
-def _accepted_args(metric):
-    """Keyword arguments the metric's class takes (its own and its base classes')."""
-    names = set()
-    for cls in inspect.getmro(dnnlib.util.get_obj_by_name(metric.func_name)):
-        if "__init__" in vars(cls):
-            names.update(inspect.signature(vars(cls)["__init__"]).parameters)
-    return names
-
-
 def _with_metric_args(metrics, extra):
     """Each NAME=VALUE goes to the metrics that take it (feature_network to FID and KID, ...); one no metric takes is an error."""
-    accepted = [_accepted_args(m) for m in metrics]
+    accepted = [metric_base.accepted_args(m) for m in metrics]
     for name in extra:
         if not any(name in names for names in accepted):
             raise dnnlib.util.UserError("--metric-arg %s: none of the metrics (%s) takes it." % (name, ", ".join(m.name for m in metrics)))

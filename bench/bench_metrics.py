@@ -61,6 +61,9 @@ def main():
     parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs per minibatch size (default: 3)")
     args = parser.parse_args()
 
+    metric = metric_base.get_metric(args.metric)
+    if "feature_network" not in metric_base.accepted_args(metric):
+        raise dnnlib.util.UserError("--metric: the end-to-end run measures a metric of a feature network (FID, KID), not %s." % args.metric)
     config.data_dir = args.data_dir
     print(flops.cpu_line())
     metric_base.prepare_aux_network(args.feature_network, "The feature network")
@@ -73,7 +76,7 @@ def main():
     if not os.path.isdir(os.path.join(args.data_dir, args.dataset)):
         print("Skipping the end-to-end run: no dataset '%s' in %s (see networks/README.md)." % (args.dataset, args.data_dir))
         return
-    metric_args = dnnlib.EasyDict(metric_base.get_metric(args.metric), feature_network=args.feature_network)
+    metric_args = dnnlib.EasyDict(metric, feature_network=args.feature_network)
     if args.num_images is not None:
         metric_args.num_images = args.num_images
     with tempfile.TemporaryDirectory() as cache:

@@ -4,6 +4,7 @@ running on a network pickle, result strings and logs, real-statistics cache, gen
 import copy
 import glob
 import hashlib
+import inspect
 import os
 import time
 from collections import OrderedDict
@@ -220,7 +221,10 @@ def load_aux_network(spec, description, trust_pickles=False):
     """An auxiliary network in the current graph, from a name, URL, pickle or 'module.function'."""
     aux = _AuxSpec(spec, description)
     if aux.kind == "function":
-        net = dnnlib.util.call_func_by_name(func_name=spec)
+        try:
+            net = dnnlib.util.call_func_by_name(func_name=spec)
+        except TypeError as err:  # a function that takes arguments
+            raise dnnlib.util.UserError("%s: '%s' cannot build a network without arguments (%s)." % (description, spec, err)) from None
         if not isinstance(net, _tflib().Network):
             raise dnnlib.util.UserError("%s: '%s' returned a %s, not a network." % (description, spec, type(net).__name__))
         return net
@@ -235,6 +239,15 @@ def aux_network_digest(spec):
         return None
     with open(path, "rb") as f:
         return hashlib.md5(f.read()).hexdigest()
+
+
+def accepted_args(metric):
+    """Keyword arguments the class of a metric dict takes (its own and its base classes')."""
+    names = set()
+    for cls in inspect.getmro(dnnlib.util.get_obj_by_name(metric["func_name"])):
+        if "__init__" in vars(cls):
+            names.update(inspect.signature(vars(cls)["__init__"]).parameters)
+    return names
 
 
 def create_metric(metric_kwargs):

@@ -26,6 +26,12 @@ def test_senseless_counts_are_refused_before_any_work(args, message):
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(message) and "Traceback" not in result.stderr
 
 
+def test_bench_metrics_end_to_end_takes_feature_network_metrics_only():
+    result = run_python(["bench/bench_metrics.py", "--metric", "ppl_zend"])
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "Error: --metric: the end-to-end run measures a metric of a feature network (FID, KID), not ppl_zend."
+
+
 @pytest.mark.parametrize("resolution", ["33", "2"])
 def test_official_layout_resolutions_are_checked(resolution):
     result = run_python(["bench/bench_generate.py", "--resolutions", resolution, "--repeats", "1"])

@@ -441,3 +441,10 @@ def test_grayscale_feature_network_averages_rgb_images(session):
     np.testing.assert_allclose(net.run(rgb), net.run(rgb.mean(axis=1, keepdims=True)), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="takes 1 or 3 channels, not 2"):
         net.get_output_for(tf.zeros([1, 2, 8, 8]))
+
+
+def test_feature_network_function_names_that_build_no_network(session):
+    with pytest.raises(dnnlib.util.UserError, match="'numpy.zeros' cannot build a network without arguments"):
+        metric_base.load_aux_network("numpy.zeros", "Feature network")
+    with pytest.raises(dnnlib.util.UserError, match="'os.getcwd' returned a str, not a network"):
+        metric_base.load_aux_network("os.getcwd", "Feature network")
