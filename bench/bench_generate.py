@@ -90,7 +90,7 @@ def profile_run(Gs, latents, kwargs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--network", default=None, help="preset, URL or .pkl (default: random official layout)")
-    parser.add_argument("--resolutions", type=arguments.positive_ints, default="256,1024", help="official-layout resolutions (default: 256,1024)")
+    parser.add_argument("--resolutions", type=arguments.positive_ints, default=None, help="official-layout resolutions (default: 256,1024; not with --network)")
     parser.add_argument("--minibatch", type=arguments.positive_ints, default="1,8", help="comma-separated minibatch sizes (default: 1,8)")
     parser.add_argument("--structure", default=None, choices=["fixed", "linear", "recursive"], help="synthesis structure (default: the network's)")
     parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs per setting (default: 3)")
@@ -100,20 +100,22 @@ def main():
     parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")
     args = parser.parse_args()
     precisions = args.precision.split(",")
+    if args.network is not None and args.resolutions is not None:
+        raise dnnlib.util.UserError("--resolutions is for the official layout; a --network has its own resolution.")
     unknown = sorted(set(precisions) - set(PRECISIONS))
     if unknown:
         raise dnnlib.util.UserError("--precision takes %s, not '%s'." % (" or ".join(PRECISIONS), unknown[0]))
 
     tflib.init_tf()
     print(flops.cpu_line())
+    if args.network is not None:
+        networks = [(args.network, pretrained_networks.load_networks(args.network)[2])]
+    else:
+        networks = [("official-%d" % res, official_layout_Gs(res)) for res in args.resolutions or [256, 1024]]
     peaks = {}
     for precision in precisions:
         peaks[precision], matmul_peak = flops.conv_peak_gflops(dtype=tf.as_dtype(precision))
         print("3x3 NHWC conv peak %.1f GFLOP/s, matmul peak %.1f GFLOP/s (%s, measured now)" % (peaks[precision], matmul_peak, precision))
-    if args.network is not None:
-        networks = [(args.network, pretrained_networks.load_networks(args.network)[2])]
-    else:
-        networks = [("official-%d" % res, official_layout_Gs(res)) for res in args.resolutions]
 
     synthesis_options = {}
     if args.no_xla:

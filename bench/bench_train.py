@@ -13,6 +13,7 @@ arguments per variant; their steps alternate and each variant's median step time
 
 import argparse
 import ast
+import inspect
 import os
 import sys
 import time
@@ -23,7 +24,7 @@ import dnnlib  # noqa: E402  (first: sets TensorFlow's log level before TensorFl
 import dnnlib.tflib as tflib  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
-from training import dataset, training_loop  # noqa: E402
+from training import dataset, networks_stylegan, training_loop  # noqa: E402
 
 from bench import arguments, flops  # noqa: E402
 
@@ -82,6 +83,12 @@ def step_profile(fetches, feed, batch):
     return by_type, gemm
 
 
+def _network_arguments():
+    """Keyword arguments that G_style, its components or D_basic take."""
+    functions = [networks_stylegan.G_style, networks_stylegan.G_mapping, networks_stylegan.G_synthesis, networks_stylegan.D_basic]
+    return {name for function in functions for name in inspect.signature(function).parameters}
+
+
 def parse_variants(text):
     """[(label, G/D keyword arguments)] from 'k=v, k2=v2; ...' with Python literals as values; '' is the default."""
     variants = []
@@ -96,6 +103,9 @@ def parse_variants(text):
         fixed = sorted(set(kwargs) & {"num_channels", "resolution", "label_size"})
         if fixed:
             raise dnnlib.util.UserError("--variants: %s is set by the configuration, not by a variant." % fixed[0])
+        unknown = sorted(set(kwargs) - _network_arguments())
+        if unknown:
+            raise dnnlib.util.UserError("--variants: no network takes '%s' (the networks ignore unknown arguments)." % unknown[0])
         variants.append((part.strip() or "default", kwargs))
     return variants
 

@@ -39,6 +39,11 @@ def test_official_layout_resolutions_are_checked(resolution):
     assert result.stderr.strip().splitlines()[-1].startswith("Error: Official layout: resolution must be a power of two from 4")
 
 
+def test_resolutions_are_not_taken_with_a_network_pickle():
+    result = run_python(["bench/bench_generate.py", "--network", "any.pkl", "--resolutions", "256"])
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == "Error: --resolutions is for the official layout; a --network has its own resolution."
+
+
 def test_variants_are_literal_keyword_arguments():
     assert bench_train.parse_variants("xla=False; fmap_base=1024, xla=True") == [("xla=False", dict(xla=False)), ("fmap_base=1024, xla=True", dict(fmap_base=1024, xla=True))]
     assert bench_train.parse_variants("") == [("default", {})]
@@ -47,3 +52,5 @@ def test_variants_are_literal_keyword_arguments():
             bench_train.parse_variants(hostile)
     with pytest.raises(dnnlib.util.UserError, match="resolution is set by the configuration"):
         bench_train.parse_variants("resolution=64")
+    with pytest.raises(dnnlib.util.UserError, match="no network takes 'bogus'"):
+        bench_train.parse_variants("xla=False; bogus=1")
