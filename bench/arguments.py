@@ -2,6 +2,7 @@
 gets argparse's one-line error instead of a traceback or a NaN figure later. Standard library only."""
 
 import argparse
+import math
 
 
 def _integer(text, smallest):
@@ -43,6 +44,6 @@ def positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError("'%s' is not a number" % text) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("%s is not above 0" % text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError("%s is not a finite number above 0" % text)
     return value

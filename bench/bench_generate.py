@@ -75,7 +75,10 @@ def precision_error(Gs, latents, kwargs, precision):
 def run_graph_of(Gs, kwargs):
     """(placeholders, outputs) that Gs.run(..., **kwargs) runs: built and cached by Gs the first time."""
     dynamic_kwargs = {key: value for key, value in kwargs.items() if key != "minibatch_size"}
-    return Gs._get_run_graph(None, None, 1, False, dynamic_kwargs)
+    cached = len(Gs._run_cache)
+    graph = Gs._get_run_graph(None, None, 1, False, dynamic_kwargs)
+    assert len(Gs._run_cache) == cached, "not the graph that Gs.run built for these arguments"
+    return graph
 
 
 def profile_run(Gs, latents, kwargs):

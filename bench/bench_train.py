@@ -84,9 +84,10 @@ def step_profile(fetches, feed, batch):
 
 
 def _network_arguments():
-    """Keyword arguments that G_style, its components or D_basic take."""
+    """The settings (keyword arguments with defaults) that G_style, its components or D_basic take."""
     functions = [networks_stylegan.G_style, networks_stylegan.G_mapping, networks_stylegan.G_synthesis, networks_stylegan.D_basic]
-    return {name for function in functions for name in inspect.signature(function).parameters}
+    return {name for function in functions for name, parameter in inspect.signature(function).parameters.items()
+            if parameter.default is not inspect.Parameter.empty}
 
 
 def parse_variants(text):
@@ -95,10 +96,11 @@ def parse_variants(text):
     for part in (text or "").split(";"):
         try:
             call = ast.parse("variant(%s)" % part, mode="eval").body
-            if not isinstance(call, ast.Call) or call.args or any(keyword.arg is None for keyword in call.keywords):
-                raise ValueError("not keyword=value pairs")
+            names = [keyword.arg for keyword in getattr(call, "keywords", [])]
+            if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.args or None in names or len(set(names)) < len(names):
+                raise ValueError("not keyword=value pairs, each key once")
             kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, TypeError, RecursionError):
             raise dnnlib.util.UserError("--variants: '%s' is not keyword=value pairs of Python literals (e.g. xla=False, fmap_base=4096)." % part.strip()) from None
         fixed = sorted(set(kwargs) & {"num_channels", "resolution", "label_size"})
         if fixed:

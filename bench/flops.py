@@ -155,8 +155,10 @@ def executed_ops(graph, node_names):
     """Graph ops whose names ran, plus two kinds whose names a traced run does not show: the convolutions and matmuls
     Grappler fused into a following op (a fused Conv2D+BiasAdd runs under the BiasAdd's name), and the ops of XLA
     clusters (the run names the cluster): the compiled ops an executed op reads, directly or through other compiled
-    ops. A tf.cond's Merge passes the branch that ran: a named one, or else its compiled one (a single image's XLA
-    convolution, networks_stylegan._conv_in_xla)."""
+    ops. A tf.cond's Merge passes the branch that ran: the input named in the trace, or where none is, the compiled
+    one. That fits the networks' one cond with a compiled branch (a single image's XLA convolution or the plain one,
+    networks_stylegan._conv_with_single_image_kernel); a Merge of two compiled branches, or of a compiled one and
+    a bare pass-through (whose Switch is always named), would need the run's partition graphs instead."""
     names = set(node_names)
     ops = {}
     for name in names:

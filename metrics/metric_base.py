@@ -222,9 +222,12 @@ def load_aux_network(spec, description, trust_pickles=False):
     aux = _AuxSpec(spec, description)
     if aux.kind == "function":
         try:
-            net = dnnlib.util.call_func_by_name(func_name=spec)
-        except TypeError as err:  # a function that takes arguments
+            inspect.signature(dnnlib.util.get_obj_by_name(spec)).bind()
+        except TypeError as err:  # it needs arguments
             raise dnnlib.util.UserError("%s: '%s' cannot build a network without arguments (%s)." % (description, spec, err)) from None
+        except ValueError:  # no signature to check (some built-ins): call it and see
+            pass
+        net = dnnlib.util.call_func_by_name(func_name=spec)
         if not isinstance(net, _tflib().Network):
             raise dnnlib.util.UserError("%s: '%s' returned a %s, not a network." % (description, spec, type(net).__name__))
         return net

@@ -63,4 +63,7 @@ def test_convolutions_inside_xla_clusters_are_counted_where_their_branch_ran():
         for batch in (1, 2):
             by_type, by_node, _wall = flops.profile_step(y, {x: np.zeros([batch, 8, 8, 4])}, session=session)
             assert ("_XlaRun" in by_type) == (batch == 1)
-            assert flops.useful_flops(flops.executed_ops(session.graph, by_node), batch=batch) == (2 * batch * 8 * 8 * 6 * 3 * 3 * 4, 0)
+            executed = flops.executed_ops(session.graph, by_node)
+            convolutions = [op for op in executed if op.type == "Conv2D"]
+            assert len(convolutions) == 1 and flops._compiled(convolutions[0]) == (batch == 1)
+            assert flops.useful_flops(executed, batch=batch) == (2 * batch * 8 * 8 * 6 * 3 * 3 * 4, 0)

@@ -37,7 +37,7 @@ def _adapt_input(images_in, num_channels, resolution):
     """
     x = tf.cast(images_in, tf.float32)
     _, channels, height, width = images_in.shape.as_list()
-    accepted = sorted({1, 3, num_channels})
+    accepted = sorted({1, num_channels} | ({3} if num_channels == 1 else set()))  # RGB into a grayscale network
     if channels is not None and channels not in accepted:
         raise ValueError("C_classifier takes %s channels, not %d" % (" or ".join(map(str, accepted)), channels))
     if num_channels == 1:
