@@ -125,7 +125,8 @@ def main():
         synthesis_options["xla"] = False
     if args.no_strips:
         synthesis_options["single_image_strips"] = False
-    print("%-18s %-9s %-9s %-9s %9s %9s %9s %10s" % ("network", "minibatch", "structure", "precision", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
+    width = max([18] + [len(label) for label, _Gs in networks])  # a long pickle path widens the column
+    print("%-*s %-9s %-9s %-9s %9s %9s %9s %10s" % (width, "network", "minibatch", "structure", "precision", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
     for label, Gs in networks:
         for minibatch in args.minibatch:
             latents = np.random.RandomState(0).randn(minibatch, *Gs.input_shape[1:])
@@ -135,7 +136,7 @@ def main():
                 seconds = float(np.median(time_runs(Gs, latents, kwargs, args.repeats)))
                 by_type, gemm, _depthwise = profile_run(Gs, latents, kwargs)
                 rate = gemm / seconds / 1e9
-                print("%-18s %-9d %-9s %-9s %9.3f %9.2f %9.1f %9.0f%%" % (label, minibatch, args.structure or "default", precision, minibatch / seconds,
+                print("%-*s %-9d %-9s %-9s %9.3f %9.2f %9.1f %9.0f%%" % (width, label, minibatch, args.structure or "default", precision, minibatch / seconds,
                                                                          gemm / minibatch / 1e9, rate, 100 * rate / peaks[precision]), flush=True)
                 if precision != "float32" and "float32" in precisions:
                     print("  %s against float32: max |difference| %.4f, uint8 PSNR %.1f dB" % ((precision,) + precision_error(Gs, latents, float32_kwargs, precision)))
