@@ -32,19 +32,22 @@ from training import training_loop  # noqa: E402
 RESOLUTION, MINIBATCH = 32, 16
 
 
-def start_workers(count, timeout=120.0):
-    """`train.py --worker` processes on free loopback ports, once each says it listens."""
+def start_workers(count, timeout=120.0, repo=REPO):
+    """`train.py --worker` processes (of `repo`) on free loopback ports, once each says it listens; none left
+    running if one does not."""
     addresses = ["127.0.0.1:%d" % port for port in tfcluster.free_loopback_ports(count)]
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
-    procs = [subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), "--worker", "--cluster=" + ",".join(addresses), "--task=%d" % task],
-                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for task in range(count)]
+    env = dict(os.environ, PYTHONPATH=repo, TF_CPP_MIN_LOG_LEVEL="3")
+    procs = [subprocess.Popen([sys.executable, os.path.join(repo, "train.py"), "--worker", "--cluster=" + ",".join(addresses), "--task=%d" % task],
+                              cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for task in range(count)]
     deadline = time.time() + timeout
     for proc in procs:
-        while time.time() < deadline:
+        listening = False
+        while not listening and time.time() < deadline:
             line = proc.stdout.readline()
-            if "listening" in line or not line:
+            if not line:  # it exited
                 break
-        if proc.poll() is not None:
+            listening = "listening" in line
+        if not listening:
             stop(procs)
             raise dnnlib.util.UserError("A cluster worker (train.py --worker) did not start.")
     return addresses, procs

@@ -33,11 +33,16 @@ def test_bench_metrics_end_to_end_takes_feature_network_metrics_only():
     assert result.stderr.strip().splitlines()[-1] == "Error: --metric: the end-to-end run measures a metric of a feature network (FID, KID), not ppl_zend."
 
 
-@pytest.mark.parametrize("resolution", ["33", "2"])
-def test_official_layout_resolutions_are_checked(resolution):
-    result = run_python(["bench/bench_generate.py", "--resolutions", resolution, "--repeats", "1"])
+@pytest.mark.parametrize("args, message", [
+    (["bench/bench_generate.py", "--resolutions", "33"], "Error: Official layout: resolution must be a power of two from 4"),
+    (["bench/bench_generate.py", "--resolutions", "2"], "Error: Official layout: resolution must be a power of two from 4"),
+    (["bench/bench_projector.py", "--networks", "official-33", "--distances", "pixel"], "Error: Official layout: resolution must be a power of two from 4"),
+    (["bench/bench_projector.py", "--networks", "official-abc", "--distances", "pixel"], "Error: --networks: official-RES takes a resolution, not 'official-abc'."),
+])
+def test_official_layout_resolutions_are_checked(args, message):
+    result = run_python(args)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("Error: Official layout: resolution must be a power of two from 4")
+    assert result.stderr.strip().splitlines()[-1].startswith(message)
 
 
 def test_resolutions_are_not_taken_with_a_network_pickle():
@@ -57,3 +62,18 @@ def test_variants_are_literal_keyword_arguments():
     for ignored in ("bogus", "kwargs", "labels_in"):  # not settings: the networks would ignore them or fail
         with pytest.raises(dnnlib.util.UserError, match="no network takes '%s'" % ignored):
             bench_train.parse_variants("xla=False; %s=1" % ignored)
+
+
+def test_a_cluster_worker_that_does_not_start_is_one_error_and_leaves_nothing_running(tmp_path):
+    """Worker 0 starts and waits; worker 1 fails at once: one UserError, and worker 0 is stopped, not left behind."""
+    from bench import bench_cluster
+    (tmp_path / "train.py").write_text(
+        "import os, sys, time\n"
+        "if sys.argv[-1] == '--task=1':\n    sys.exit(2)\n"
+        "open(os.path.join(os.path.dirname(__file__), 'pid'), 'w').write(str(os.getpid()))\n"
+        "print('listening', flush=True)\ntime.sleep(600)\n")
+    with pytest.raises(dnnlib.util.UserError, match="did not start"):
+        bench_cluster.start_workers(2, timeout=60, repo=str(tmp_path))
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped by start_workers

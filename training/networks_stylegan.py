@@ -491,11 +491,7 @@ def instance_norm(x, epsilon=1e-8, gain=None, shift=None, xla=False):
     with tf.variable_scope("InstanceNorm"):
         orig_dtype = x.dtype
         x = tf.cast(x, tf.float32)
-        if xla and _runs_on_onednn_avx2():
-            spatial_mean = _spatial_mean
-        else:
-            def spatial_mean(t):
-                return tf.reduce_mean(t, axis=[1, 2], keepdims=True)
+        spatial_mean = _spatial_mean if xla and _runs_on_onednn_avx2() else lambda t: tf.reduce_mean(t, axis=[1, 2], keepdims=True)
         mean = spatial_mean(x)
         with _xla_scope(xla):
             squares = tf.square(x - mean)
