@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,17 +41,26 @@ def start_workers(count, timeout=120.0, repo=REPO):
     procs = [subprocess.Popen([sys.executable, os.path.join(repo, "train.py"), "--worker", "--cluster=" + ",".join(addresses), "--task=%d" % task],
                               cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for task in range(count)]
     deadline = time.time() + timeout
-    for proc in procs:
-        listening = False
-        while not listening and time.time() < deadline:
-            line = proc.stdout.readline()
-            if not line:  # it exited
-                break
-            listening = "listening" in line
-        if not listening:
-            stop(procs)
-            raise dnnlib.util.UserError("A cluster worker (train.py --worker) did not start.")
+    if not all(_says_listening(proc, deadline) for proc in procs):
+        stop(procs)
+        raise dnnlib.util.UserError("A cluster worker (train.py --worker) did not start within %g s." % timeout)
     return addresses, procs
+
+
+def _says_listening(proc, deadline):
+    """Whether proc prints a line with 'listening' before the deadline (and before it exits). A thread reads its
+    output to the end: a silent worker cannot hold this past the deadline, nor a chatty one block on a full pipe."""
+    heard, answered = [], threading.Event()
+
+    def read():
+        for line in proc.stdout:
+            if "listening" in line and not heard:
+                heard.append(line)
+                answered.set()
+        answered.set()  # it exited
+    threading.Thread(target=read, daemon=True).start()
+    answered.wait(max(0.0, deadline - time.time()))
+    return bool(heard)
 
 
 def stop(procs):

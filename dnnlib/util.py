@@ -245,6 +245,18 @@ def get_obj_by_name(name):
     return get_obj_from_module(*get_module_from_obj_name(name))
 
 
+def arguments_error(func, *args, **kwargs):
+    """Why func(*args, **kwargs) would not bind ('' if it would, or if func has no signature to check). Checked
+    before a call, so a TypeError raised inside func is never mistaken for the caller's bad arguments."""
+    try:
+        inspect.signature(func).bind(*args, **kwargs)
+    except TypeError as err:
+        return str(err)
+    except ValueError:  # some built-ins have no signature
+        pass
+    return ""
+
+
 def call_func_by_name(*args, func_name=None, **kwargs):
     assert func_name is not None, "func_name is required"
     func = get_obj_by_name(func_name)

@@ -221,13 +221,11 @@ def load_aux_network(spec, description, trust_pickles=False):
     """An auxiliary network in the current graph, from a name, URL, pickle or 'module.function'."""
     aux = _AuxSpec(spec, description)
     if aux.kind == "function":
-        try:
-            inspect.signature(dnnlib.util.get_obj_by_name(spec)).bind()
-        except TypeError as err:  # it needs arguments
-            raise dnnlib.util.UserError("%s: '%s' cannot build a network without arguments (%s)." % (description, spec, err)) from None
-        except ValueError:  # no signature to check (some built-ins): call it and see
-            pass
-        net = dnnlib.util.call_func_by_name(func_name=spec)
+        build = dnnlib.util.get_obj_by_name(spec)
+        problem = dnnlib.util.arguments_error(build)
+        if problem:
+            raise dnnlib.util.UserError("%s: '%s' cannot build a network without arguments (%s)." % (description, spec, problem))
+        net = build()
         if not isinstance(net, _tflib().Network):
             raise dnnlib.util.UserError("%s: '%s' returned a %s, not a network." % (description, spec, type(net).__name__))
         return net
@@ -244,22 +242,44 @@ def aux_network_digest(spec):
         return hashlib.md5(f.read()).hexdigest()
 
 
+def _takes_any_keyword(func):
+    return any(p.kind == p.VAR_KEYWORD for p in inspect.signature(func).parameters.values())
+
+
+def _constructors(metric_factory):
+    """What a metric dict's keyword arguments reach: a factory function, or a class's __init__ methods, its own
+    first, then each base class's while the one before passes on **kwargs."""
+    if not inspect.isclass(metric_factory):
+        yield metric_factory
+        return
+    for cls in inspect.getmro(metric_factory)[:-1]:  # not object's
+        init = vars(cls).get("__init__")
+        if init is not None:
+            yield init
+            if not _takes_any_keyword(init):
+                return
+
+
 def accepted_args(metric):
     """Keyword arguments the class of a metric dict takes (its own and its base classes')."""
     names = set()
-    for cls in inspect.getmro(dnnlib.util.get_obj_by_name(metric["func_name"])):
-        if "__init__" in vars(cls):
-            names.update(inspect.signature(vars(cls)["__init__"]).parameters)
-    return names
+    for init in _constructors(dnnlib.util.get_obj_by_name(metric["func_name"])):
+        names.update(name for name, p in inspect.signature(init).parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return names - {"self"}
 
 
 def create_metric(metric_kwargs):
-    """The metric object of one metric dict; bad arguments become one-line UserErrors."""
+    """The metric object of one metric dict. Wrong arguments become one-line UserErrors, checked before the call so
+    that a TypeError of the metric's own stays a bug with its traceback."""
     kwargs = dict(metric_kwargs)
-    try:
-        return dnnlib.util.call_func_by_name(**kwargs)
-    except TypeError as err:
-        raise dnnlib.util.UserError("Metric '%s': %s." % (kwargs.get("name", kwargs.get("func_name")), err)) from err
+    factory = dnnlib.util.get_obj_by_name(kwargs.pop("func_name"))
+    problem = dnnlib.util.arguments_error(factory, **kwargs)
+    unknown = sorted(set(kwargs) - accepted_args(metric_kwargs))
+    if unknown and not problem and not _takes_any_keyword(list(_constructors(factory))[-1]):  # a base class refuses them
+        problem = "unexpected keyword argument %s" % ", ".join(repr(name) for name in unknown)
+    if problem:
+        raise dnnlib.util.UserError("Metric '%s': %s." % (kwargs.get("name", factory.__name__), problem))
+    return factory(**kwargs)
 
 
 def prepare_metrics(metric_kwarg_list, trust_pickles=False, way_out="--metrics none"):

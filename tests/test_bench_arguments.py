@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -77,3 +78,19 @@ def test_a_cluster_worker_that_does_not_start_is_one_error_and_leaves_nothing_ru
     pid = int((tmp_path / "pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # reaped by start_workers
+
+
+def test_a_silent_cluster_worker_is_an_error_at_the_deadline(tmp_path):
+    """A worker that neither listens nor exits: one UserError once the timeout has passed, and it is stopped."""
+    from bench import bench_cluster
+    (tmp_path / "train.py").write_text(
+        "import os, time\n"
+        "open(os.path.join(os.path.dirname(__file__), 'pid'), 'w').write(str(os.getpid()))\n"
+        "time.sleep(600)\n")
+    start = time.time()
+    with pytest.raises(dnnlib.util.UserError, match="did not start within 3 s"):
+        bench_cluster.start_workers(1, timeout=3, repo=str(tmp_path))
+    assert time.time() - start < 60
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -252,6 +252,16 @@ def test_prepare_metrics_other_specs(offline):
         metric_base.prepare_metrics([dict(metric_base.ppl_wend, feature_network="fmnist")])
 
 
+def test_only_bad_metric_arguments_become_user_errors():
+    """A metric's own TypeError stays a bug with its traceback; a caller's wrong arguments are one line."""
+    with pytest.raises(dnnlib.util.UserError, match="Metric 'fid10k': unexpected keyword argument 'num_image'"):
+        metric_base.create_metric(dict(metric_base.fid10k, num_image=5))
+    with pytest.raises(TypeError, match="has no len"):
+        metric_base.create_metric(dict(name="buggy", func_name="tests.toy_metrics.MetricWithABug"))
+    assert {"feature_network", "num_images", "name"} <= metric_base.accepted_args(metric_base.fid10k)
+    assert not {"self", "kwargs"} & metric_base.accepted_args(metric_base.fid10k)  # no --metric-arg kwargs=...
+
+
 def test_untrusted_pickles_never_run(offline):
     marker = offline / "marker"
     write_hostile_pickles(offline, marker)
