@@ -402,6 +402,8 @@ def extract(tfrecord_dir, output_dir, overwrite=False):
             if images is None:
                 break
             image = images[0]
+            if image.shape[0] not in (1, 3):
+                raise DatasetToolError("'%s' holds %d-channel images; extract writes 1-channel (L) or 3-channel (RGB) PNGs." % (tfrecord_dir, image.shape[0]))
             pil = PIL.Image.fromarray(image[0], "L") if image.shape[0] == 1 else PIL.Image.fromarray(image.transpose(1, 2, 0), "RGB")
             try:
                 pil.save(os.path.join(output.path, "img%08d.png" % idx))
@@ -804,11 +806,8 @@ def open_hdf5(hdf5_file, hdf5_filename, shuffle):
     labels = None
     npy_filename = os.path.splitext(hdf5_filename)[0] + "-labels.npy"
     if os.path.isfile(npy_filename):
-        with _open_input(npy_filename, "Label file") as file:
-            try:
-                labels = np.load(file)
-            except (OSError, ValueError, EOFError) as err:
-                raise DatasetToolError("Cannot read label file '%s': %s." % (npy_filename, _reason(err)))
+        from training.dataset import read_label_array
+        labels = read_label_array(npy_filename)
         if labels.ndim == 0 or labels.shape[0] < hdf5_data.shape[0]:
             raise DatasetToolError("'%s' has %d rows for %d images." % (npy_filename, labels.shape[0] if labels.ndim else 0, hdf5_data.shape[0]))
     return _indexed(_HDF5Images(hdf5_data, hdf5_filename), labels, _write_order(hdf5_data.shape[0], shuffle))

@@ -1,6 +1,7 @@
 """training/dataset.py: TFRecordDataset and SyntheticDataset reading what dataset_tool writes (and the original's format)."""
 
 import glob
+import re
 import os
 
 import numpy as np
@@ -204,3 +205,64 @@ def test_corrupt_record_names_file_and_record(session, tmp_path, images):
     err = dset.read_error(caught.value)
     assert isinstance(err, dataset.DatasetError) and isinstance(err, dataset.dnnlib.util.UserError)
     assert "-r04.tfrecords" in str(err) and "record 3" in str(err)
+
+
+def _example(shape, data):
+    return tf.train.Example(features=tf.train.Features(feature={
+        "shape": tf.train.Feature(int64_list=tf.train.Int64List(value=list(shape))),
+        "data": tf.train.Feature(bytes_list=tf.train.BytesList(value=[bytes(data)]))})).SerializeToString()
+
+
+def _replace_record(path, index, record):
+    """Rewrite a level file with one record replaced: framing and CRCs valid, only the contents are hostile."""
+    records = records_of(path)
+    records[index] = record
+    with tf.io.TFRecordWriter(path) as writer:
+        for item in records:
+            writer.write(item)
+
+
+@pytest.mark.parametrize("record, expected", [
+    (_example([3, 16, 16], b"\x01" * 16), r"-r04.tfrecords': a record does not hold an image of its stated shape \(Input to reshape is a tensor with 16 values"),
+    (b"\xff\xfe not an Example \xff", r"-r04.tfrecords': a record does not hold an image of its stated shape \(a record that is not an image Example\)"),
+    (_example([3, 8, 8], b"\x01" * 192), r"-r04.tfrecords' holds a record of shape \[3, 8, 8\] among images of shape \[3, 16, 16\]"),
+], ids=["lying shape", "not an Example", "another size"])
+def test_records_with_hostile_contents_are_one_error(session, tmp_path, images, record, expected):
+    """CRC-valid records that lie about their shape, are no Example, or hold an image of another size: one DatasetError
+    from get_minibatch_np, and is_read_error() tells the training loop which session errors are the records'."""
+    write_dataset(tmp_path / "ds", images)
+    _replace_record(level_file(tmp_path / "ds", 4), 3, record)
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0, repeat=False)
+    with pytest.raises(dataset.DatasetError, match=expected) as info:
+        for _ in range(10):
+            dset.get_minibatch_np(1)
+    assert "\n" not in str(info.value)
+    assert not dataset.TFRecordDataset.is_read_error(tf.errors.InvalidArgumentError(None, None, "a bad graph"))
+
+
+@pytest.mark.parametrize("shape", [[0, 0, 0], [3, 16], [3, 12, 12]])
+def test_first_records_of_impossible_shapes_are_refused(session, tmp_path, images, shape):
+    write_dataset(tmp_path / "ds", images)
+    _replace_record(level_file(tmp_path / "ds", 4), 0, _example(shape, b"\x00" * int(np.prod(shape))))
+    with pytest.raises(dataset.DatasetError, match=r"-r04.tfrecords' holds images of shape %s, not \[channels, height, width\] with a power-of-two"
+                       % re.escape(str(shape))):
+        dataset.TFRecordDataset(str(tmp_path / "ds"))
+
+
+def test_hostile_label_files_are_one_error(session, tmp_path, images):
+    write_dataset(tmp_path / "ds", images, np.zeros([10, 2], np.float32))
+    label_file = glob.glob(str(tmp_path / "ds" / "*.labels"))[0]
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (10, 1000000000000), }"
+    header += b" " * (118 - len(header)) + b"\n"
+    cases = {
+        "is an archive of arrays \\(.npz\\)": lambda f: np.savez(f, labels=np.zeros([10, 2])),
+        "its header declares more values than the file holds": lambda f: f.write(b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header + b"\0" * 64),
+        "holds <U3 values, not numbers": lambda f: np.save(f, np.array([["pig"] * 2] * 10)),
+        "holds NaN or infinite values": lambda f: np.save(f, np.full([10, 2], np.nan, np.float32)),
+        "Cannot read label file .*Python objects in dtype\\.$": lambda f: np.save(f, np.array([[None] * 2] * 10, dtype=object), allow_pickle=True),
+    }
+    for expected, write in cases.items():
+        with open(label_file, "wb") as f:
+            write(f)
+        with pytest.raises(dataset.DatasetError, match=expected):
+            dataset.TFRecordDataset(str(tmp_path / "ds"), max_label_size="full")

@@ -247,6 +247,21 @@ def test_create_from_images_and_round_trip(session, tmp_path, capsys):
     assert "is different" in out and "Identical images: 6 / 6" not in out
 
 
+def test_extract_refuses_images_png_cannot_hold(session, tmp_path, capsys):
+    """A 4-channel dataset (written by hand; training can use one) is refused by extract with one line, before any
+    PNG is written."""
+    os.makedirs(tmp_path / "ds")
+    for res in (4, 8):
+        example = tf.train.Example(features=tf.train.Features(feature={
+            "shape": tf.train.Feature(int64_list=tf.train.Int64List(value=[4, res, res])),
+            "data": tf.train.Feature(bytes_list=tf.train.BytesList(value=[bytes(4 * res * res)]))}))
+        with tf.io.TFRecordWriter(str(tmp_path / "ds" / ("ds-r%02d.tfrecords" % int(np.log2(res))))) as writer:
+            writer.write(example.SerializeToString())
+    assert run_tool("extract", tmp_path / "ds", tmp_path / "out") == 1
+    assert "holds 4-channel images; extract writes 1-channel (L) or 3-channel (RGB) PNGs" in error_line(capsys)
+    assert not os.path.exists(tmp_path / "out")
+
+
 def test_from_images_converts_modes(tmp_path, capsys):
     make_images(str(tmp_path / "imgs"), count=2, mode="L", seed=1)
     PIL.Image.new("RGBA", (16, 16), (10, 20, 30, 128)).save(tmp_path / "imgs" / "z_rgba.png")
@@ -579,6 +594,14 @@ def test_corrupt_hdf5_and_labels_are_one_line(tmp_path, capsys):
     (tmp_path / "arch-labels.npy").write_bytes(b"\x93NUMPY garbage")
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "arch.h5") == 1
     assert "Cannot read label file" in error_line(capsys)
+    np.save(tmp_path / "arch-labels.npy", np.array(["cat", "dog"]))
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "arch.h5") == 1
+    assert "holds <U3 values, not numbers" in error_line(capsys)
+    np.savez(tmp_path / "arch-labels.npy", labels=np.zeros([2, 1]))
+    os.replace(tmp_path / "arch-labels.npy.npz", tmp_path / "arch-labels.npy")
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "arch.h5") == 1
+    assert "is an archive of arrays (.npz)" in error_line(capsys)
+    assert not os.path.exists(tmp_path / "ds")
     with h5py.File(tmp_path / "wide.h5", "w") as f:
         f["data8x8"] = np.zeros([2, 3, 8, 8], np.uint16)
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "wide.h5") == 1

@@ -196,6 +196,12 @@ def _broken_states(net):
         ("NaN setting", dict(good, static_kwargs=dict(good["static_kwargs"], truncation_psi=float("nan"))), "truncation_psi=nan that is not a finite"),
         ("overflowing filter", dict(good, static_kwargs=dict(good["static_kwargs"], blur_filter=[1e308] * 3)), "blur_filter=[1e+308, 1e+308, 1e+308] that"),
         ("gigantic int", dict(good, static_kwargs=dict(good["static_kwargs"], resolution=2 ** 20000)), "resolution=<int> that is not a finite"),
+        ("int beyond int32", dict(good, static_kwargs=dict(good["static_kwargs"], fmap_base=2 ** 40)), "fmap_base=1099511627776 that is not"),
+        ("NaN inside an array", dict(good, static_kwargs=dict(good["static_kwargs"], truncation_psi=np.array(np.nan))), "truncation_psi=array(nan) that"),
+        ("complex setting", dict(good, static_kwargs=dict(good["static_kwargs"], fmap_decay=1j)), "fmap_decay=1j that is not a finite number or plain"),
+        ("overflowing fmap_decay", dict(good, static_kwargs=dict(good["static_kwargs"], fmap_decay=1e20)), "cannot be built with its stored settings"),
+        ("blur filter of 4000 taps", dict(good, static_kwargs=dict(good["static_kwargs"], blur_filter=[1] * 4000)), "blur_filter has 4000 taps; at most 16"),
+        ("float64 weights beyond float32", with_vars(**{first: np.full(variables[first].shape, 1e300)}), "holds values beyond float32's range"),
     ]
     return cases
 
@@ -208,6 +214,37 @@ def test_broken_network_states_are_refused_by_name(session, monkeypatch):
             loads_network_pkl(data, label="'x.pkl'")
         assert expected in str(info.value), (label, str(info.value))
         assert "\n" not in str(info.value), label
+
+
+def test_networks_that_share_stored_data_are_refused(session, monkeypatch):
+    """Records that refer to one state, or to one weight list, through the pickle memo would each build a network
+    and allocate its weights again: a small file could ask for gigabytes."""
+    state = _tiny_synthesis().__getstate__()
+    for label, states in [("one state", lambda: state), ("one weight list", lambda: dict(state))]:
+        with monkeypatch.context() as patch:
+            patch.setattr(Network, "__getstate__", lambda self: states())
+            data = pickle.dumps(tuple(object.__new__(Network) for _ in range(3)), protocol=4)
+        with pytest.raises(NetworkPickleError, match="networks 'G_synthesis' and 'G_synthesis' share stored data"):
+            loads_network_pkl(data)
+    copies = [dict(state, variables=[(name, value.copy()) for name, value in state["variables"]]) for _ in range(3)]
+    with monkeypatch.context() as patch:
+        patch.setattr(Network, "__getstate__", lambda self: copies.pop())
+        data = pickle.dumps(tuple(object.__new__(Network) for _ in range(3)), protocol=4)
+    assert len(loads_network_pkl(data)) == 3  # copies are fine: the file holds what is built
+    monkeypatch.setattr(loader, "MAX_NETWORKS", 2)
+    with pytest.raises(NetworkPickleError, match="holds more than 2 networks"):
+        loads_network_pkl(data)
+
+
+def test_sets_of_lazy_ranges_are_refused():
+    """set(range(2**62)) is 47 bytes of admitted globals; a set is only built from items stored in the file."""
+    data = (b"\x80\x02" + _global(b"builtins\nset\n") + _global(b"builtins\nrange\n") + pickle.BININT + (2 ** 31 - 1).to_bytes(4, "little")
+            + pickle.TUPLE1 + pickle.REDUCE + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP)
+    for reader in (loads_network_pkl, lambda d: loader.SafeUnpickler(io.BytesIO(d)).load()):
+        with pytest.raises(Exception, match="refusing set\\(\\) of a range: only of items stored in the file"):
+            reader(data)
+    assert loader.SafeUnpickler(io.BytesIO(pickle.dumps({1, 2}, protocol=3))).load() == {1, 2}
+    assert loader.SafeUnpickler(io.BytesIO(pickle.dumps(frozenset([3]), protocol=3))).load() == frozenset([3])
 
 
 def test_missing_components_are_refused(session, monkeypatch):

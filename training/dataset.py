@@ -25,6 +25,10 @@ class DatasetError(dnnlib.util.UserError):
     """A dataset directory that cannot be used, or a record that cannot be read; the message says why."""
 
 
+READ_ERRORS = (tf.errors.DataLossError, tf.errors.InvalidArgumentError, UnicodeDecodeError)
+"""What a session run that reads records can raise on a bad record; TFRecordDataset.is_read_error() tells which are."""
+
+
 def _reason(err):
     """The first line of an exception's message (an OSError's strerror), for one-line errors."""
     if isinstance(err, OSError) and err.strerror:
@@ -33,12 +37,38 @@ def _reason(err):
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def _op_error_reason(err):
+    """What a TensorFlow op error says went wrong, without its headings ('Graph execution error:'), the chain of
+    dataset stages before the last ': ' and the node lines."""
+    lines = [line.strip() for line in str(err).splitlines()]
+    said = [line for line in lines if line and not line.startswith("[[") and not line.endswith(":")]
+    return said[0].split(": ")[-1].rstrip(".") if said else type(err).__name__
+
+
 def _list_dir(path):
     """Sorted non-hidden entries of a directory (as glob '*' lists them), or DatasetError saying why not."""
     try:
         return sorted(name for name in os.listdir(path) if not name.startswith("."))
     except OSError as err:
         raise DatasetError("Cannot read dataset directory '%s': %s." % (path, _reason(err)))
+
+
+def read_label_array(path):
+    """The numbers of a label file (a .npy array: a dataset's .labels, HDF5's -labels.npy), read through a memory map
+    so that its header cannot ask for more memory than the file holds; DatasetError saying why otherwise."""
+    try:
+        labels = np.load(path, mmap_mode="r", allow_pickle=False)
+        if not isinstance(labels, np.ndarray):
+            raise DatasetError("Label file '%s' is an archive of arrays (.npz), not one array (.npy)." % path)
+        if labels.dtype.kind not in "biuf":
+            raise DatasetError("Label file '%s' holds %s values, not numbers." % (path, labels.dtype))
+        labels = np.array(labels)
+    except (OSError, ValueError, EOFError, MemoryError) as err:
+        reason = "its header declares more values than the file holds" if "mmap length" in str(err) else _reason(err).rstrip(".")
+        raise DatasetError("Cannot read label file '%s': %s." % (path, reason))
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise DatasetError("Label file '%s' holds NaN or infinite values." % path)
+    return labels
 
 
 def parse_tfrecord_tf(record):
@@ -274,6 +304,10 @@ class TFRecordDataset:
         self._locate_label_file(names)
 
         shapes = [read_first_record(path).shape for path in paths]
+        for path, shape in zip(paths, shapes):
+            if len(shape) != 3 or min(shape) < 1 or shape[1] & (shape[1] - 1):
+                raise DatasetError("'%s' holds images of shape %s, not [channels, height, width] with a power-of-two size; "
+                                   "create the dataset again with dataset_tool.py." % (path, list(shape)))
         largest = max(shapes, key=lambda shape: int(np.prod(shape)))
         self.resolution = largest[1] if resolution is None else resolution
         self.resolution_log2 = int(np.round(np.log2(self.resolution)))
@@ -304,10 +338,7 @@ class TFRecordDataset:
             raise DatasetError("max_label_size must be 'full' or a number >= 0, not %r." % (max_label_size,))
         if self.label_file is None or max_label_size == 0:
             return np.zeros([_MAX_UNLABELED_IMAGES, 0], dtype=np.float32)
-        try:
-            labels = np.load(self.label_file)
-        except (OSError, ValueError, EOFError) as err:
-            raise DatasetError("Cannot read label file '%s': %s." % (self.label_file, _reason(err)))
+        labels = read_label_array(self.label_file)
         if labels.ndim != 2:
             raise DatasetError("Label file '%s' must hold a 2-D array, not shape %s." % (self.label_file, labels.shape))
         if labels.shape[0] != self.num_images:
@@ -334,16 +365,36 @@ class TFRecordDataset:
         if self._numpy_batch is None:
             self._numpy_batch = self.get_minibatch_tf()
         try:
-            return tflib.run(self._numpy_batch)
-        except tf.errors.DataLossError as err:
+            images, labels = tflib.run(self._numpy_batch)
+        except READ_ERRORS as err:
+            if not self.is_read_error(err):
+                raise
             raise self.read_error(err) from err
+        expected = [self.shape[0], self.shape[1] >> self._lod, self.shape[2] >> self._lod]
+        if list(images.shape[1:]) != expected:
+            raise DatasetError("'%s' holds a record of shape %s among images of shape %s; create the dataset again with dataset_tool.py."
+                               % (self._level_files[self._lod], list(images.shape[1:]), expected))
+        return images, labels
+
+    @staticmethod
+    def is_read_error(err):
+        """Whether a session run failed on the records: broken framing (DataLossError), a record whose contents do
+        not parse or do not match its stated shape (InvalidArgumentError from the iterator), or a parse error whose
+        message quotes the record's bytes (TensorFlow then fails to decode its own message)."""
+        return (isinstance(err, (tf.errors.DataLossError, UnicodeDecodeError))
+                or (isinstance(err, tf.errors.InvalidArgumentError) and "IteratorGetNext" in str(err)))
 
     def read_error(self, err):
-        """DatasetError naming the file (and record, counted from 0) behind a tf.errors.DataLossError met while reading.
+        """DatasetError naming the file (and record, counted from 0) behind an error met while reading.
 
-        Graph code that consumes get_minibatch_tf() (the training loop) should catch DataLossError around
-        its session runs and `raise dataset.read_error(err) from err`.
+        Graph code that consumes get_minibatch_tf() (the training loop) should catch the errors is_read_error()
+        tells around its session runs and `raise dataset.read_error(err) from err`.
         """
+        if not isinstance(err, tf.errors.DataLossError):
+            path = self._level_files.get(self._lod, self.tfrecord_dir)
+            detail = "a record that is not an image Example" if isinstance(err, UnicodeDecodeError) else _op_error_reason(err)
+            return DatasetError("Cannot read '%s': a record does not hold an image of its stated shape (%s); create the dataset "
+                                "again with dataset_tool.py." % (path, detail))
         path = self._level_files.get(self._lod, self.tfrecord_dir)
         where = ""
         offset = re.search(r"corrupted record at (\d+)", str(err))

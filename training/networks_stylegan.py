@@ -70,10 +70,16 @@ def _static_hwc(x):
     return dims
 
 
+MAX_BLUR_TAPS = 16
+
+
 def _blur2d(x, f=[1, 2, 1], normalize=True, flip=False, stride=1):
     """Depthwise FIR filter with SAME zero padding; computes in float32."""
     _static_hwc(x)
     assert int(stride) == stride and stride > 0
+    taps = max([len(f)] + [len(row) for row in f if hasattr(row, "__len__")])
+    if taps > MAX_BLUR_TAPS:  # settings may come from a pickle: checked before the filter becomes a graph constant
+        raise ValueError("blur_filter has %d taps; at most %d are taken" % (taps, MAX_BLUR_TAPS))
     kernel = np.array(f, dtype=np.float32)
     if kernel.ndim == 1:
         kernel = kernel[:, np.newaxis] * kernel[np.newaxis, :]

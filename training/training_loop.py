@@ -366,8 +366,8 @@ def training_loop(
                         tick_steps["D"] += 1
                     tflib.run([graph.G_train_op], {**feed, graph.inputs.lrate_in: sched.G_lrate})
                     tick_steps["G"] += 1
-            except tf.errors.DataLossError as err:  # a corrupt record: name the file; the last snapshot stays intact
-                if not hasattr(training_set, "read_error"):
+            except dataset.READ_ERRORS as err:  # a corrupt record: name the file; the last snapshot stays intact
+                if not (hasattr(training_set, "is_read_error") and training_set.is_read_error(err)):
                     raise
                 raise training_set.read_error(err) from err
 

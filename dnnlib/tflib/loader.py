@@ -122,7 +122,19 @@ class SafeUnpickler(pickle.Unpickler):
         raise network.UnsafePickleError("refusing to load global '%s.%s' (not plain data or a network)" % (module, name))
 
 
+def _stored_collection(kind):
+    """set or frozenset of items stored in the file (a list or tuple), never of a lazy iterable such as
+    range(2**62), which would make a few bytes allocate without end."""
+    def build(items=()):
+        if not isinstance(items, (list, tuple)):
+            raise network.UnsafePickleError("refusing %s() of a %s: only of items stored in the file" % (kind.__name__, type(items).__name__))
+        return kind(items)
+    return build
+
+
 _SAFE_REPLACEMENTS = {
+    ("builtins", "set"): _stored_collection(set),
+    ("builtins", "frozenset"): _stored_collection(frozenset),
     ("_codecs", "encode"): _latin1_bytes,
     ("numpy", "ndarray"): _NDARRAY,
     ("numpy.core.multiarray", "_reconstruct"): _empty_array,
@@ -207,7 +219,7 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
         scan_pickle(data, label)
         records = SafeUnpickler(io.BytesIO(data), networks=True, encoding="latin1").load()
         with network.safe_loading():
-            return _rebuild_networks(records, memo={})
+            return _rebuild_networks(records, memo={}, claimed={})
     except NetworkPickleError:
         raise
     except network.UnsafePickleError as err:
@@ -219,7 +231,7 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
             raise NetworkPickleError("Cannot read %s: not a valid network pickle (%s)." % (label, _first_line(err))) from err
         raise NetworkPickleError("Cannot read %s: truncated or not a pickle (%s). If it was downloaded, delete it (or its copy "
                                  "in the cache dir) and download it again." % (label, _first_line(err))) from err
-    except (ValueError, KeyError, AttributeError, IndexError, TypeError) as err:
+    except (ValueError, KeyError, AttributeError, IndexError, TypeError, ArithmeticError) as err:
         raise NetworkPickleError("Cannot read %s: not a valid network pickle (%s)." % (label, _first_line(err))) from err
     except RecursionError as err:
         raise NetworkPickleError("Cannot read %s: not a valid network pickle (its data is nested too deeply)." % label) from err
@@ -229,8 +241,31 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
 
 _IN_PROGRESS = object()
 
+MAX_NETWORKS = 32
+"""Networks one pickle may hold, components included (a training snapshot holds 9: G, D, Gs and G's and Gs's
+mapping and synthesis): each is a graph to build, so a file of many small records could keep the loader busy for hours."""
 
-def _rebuild_networks(obj: Any, memo: dict) -> Any:
+
+def _claim_stored_data(state: dict, claimed: dict) -> None:
+    """Every network is built from data of its own: a state, or a weight array, that a second record refers to (the
+    pickle memo makes that cost a few bytes) would build and allocate again, as often as the file repeats it."""
+    names = claimed.setdefault("networks", [])
+    if len(names) >= MAX_NETWORKS:
+        raise network.NetworkStateError("the pickle holds more than %d networks" % MAX_NETWORKS)
+    index = len(names)
+    names.append(str(state.get("name", "?"))[:80])
+    variables = state.get("variables")
+    items = list(variables) if isinstance(variables, list) else []
+    values = [item[1] for item in items if isinstance(item, (tuple, list)) and len(item) == 2]
+    for part in [state, variables] + items + values:
+        if isinstance(part, (dict, list, tuple, np.ndarray)):
+            owner = claimed.setdefault(id(part), index)
+            if owner != index:
+                raise network.NetworkStateError("networks '%s' and '%s' share stored data; every network in a pickle holds its own"
+                                                % (names[owner], names[index]))
+
+
+def _rebuild_networks(obj: Any, memo: dict, claimed: dict) -> Any:
     """The unpickled data with each PickledNetwork rebuilt as a Network, components first. Lists and dicts are
     updated in place and every object is visited once, so data that contains itself ends."""
     if id(obj) in memo:
@@ -245,23 +280,24 @@ def _rebuild_networks(obj: Any, memo: dict) -> Any:
         state = obj.state if hasattr(obj, "state") else None
         if not isinstance(state, dict):
             raise network.NetworkStateError("a pickled Network's state is not a dict")
+        _claim_stored_data(state, claimed)
         if "components" in state:
-            state = dict(state, components=_rebuild_networks(state["components"], memo))
+            state = dict(state, components=_rebuild_networks(state["components"], memo, claimed))
         net = object.__new__(network.Network)
         net.__setstate__(state)
         memo[id(obj)] = net
         return net
     if isinstance(obj, list):
         memo[id(obj)] = obj
-        obj[:] = [_rebuild_networks(item, memo) for item in obj]
+        obj[:] = [_rebuild_networks(item, memo, claimed) for item in obj]
         return obj
     if isinstance(obj, dict):
         memo[id(obj)] = obj
         for key in list(obj):
-            obj[key] = _rebuild_networks(obj[key], memo)
+            obj[key] = _rebuild_networks(obj[key], memo, claimed)
         return obj
     if isinstance(obj, tuple):
         memo[id(obj)] = _IN_PROGRESS
-        memo[id(obj)] = rebuilt = tuple(_rebuild_networks(item, memo) for item in obj)
+        memo[id(obj)] = rebuilt = tuple(_rebuild_networks(item, memo, claimed) for item in obj)
         return rebuilt
     return obj

@@ -88,8 +88,8 @@ def _checked_state(state) -> "OrderedDict[str, np.ndarray]":
             raise NetworkStateError("a pickled network's '%s' is a %s, not a %s" % (key, type(state[key]).__name__, kind.__name__))
     name = state["name"]
     for key, value in state["static_kwargs"].items():
-        if not _finite_setting(value):
-            raise NetworkStateError("network '%s' has a setting %s=%s that is not a finite number" % (name, key, _short_repr(value)))
+        if not _plain_setting(value):
+            raise NetworkStateError("network '%s' has a setting %s=%s that is not a finite number or plain value" % (name, key, _short_repr(value)))
     if not all(isinstance(comp, Network) for comp in state.get("components", {}).values()):
         raise NetworkStateError("the components of network '%s' are not networks" % name)
     values = OrderedDict()
@@ -104,21 +104,28 @@ def _checked_state(state) -> "OrderedDict[str, np.ndarray]":
             raise NetworkStateError("network '%s' stores variable '%s' twice" % (name, var_name))
         if not np.all(np.isfinite(value)):
             raise NetworkStateError("variable '%s' of network '%s' holds NaN or infinite values" % (var_name, name))
+        if value.dtype.itemsize > 4 and value.size and np.max(np.abs(value)) > np.finfo(np.float32).max:
+            raise NetworkStateError("variable '%s' of network '%s' holds values beyond float32's range" % (var_name, name))
         values[var_name] = value
     return values
 
 
-def _finite_setting(value) -> bool:
-    """False for NaN/Inf (or absurdly large numbers), also inside lists and dicts: settings become graph constants."""
+def _plain_setting(value) -> bool:
+    """Settings become graph constants and sizes: None, bools, strings, finite numbers within int32's range (floats
+    below 1e30), small numeric arrays of those, and lists, tuples and dicts of all these. Nothing else."""
+    if value is None or isinstance(value, (bool, np.bool_, str)):
+        return True
     if isinstance(value, (list, tuple)):
-        return all(_finite_setting(item) for item in value)
+        return all(_plain_setting(item) for item in value)
     if isinstance(value, dict):
-        return all(_finite_setting(item) for item in value.values())
+        return all(_plain_setting(item) for item in value.values())
+    if isinstance(value, (int, np.integer)):
+        return abs(int(value)) < 2 ** 31
     if isinstance(value, (float, np.floating)):
         return bool(np.isfinite(value)) and abs(value) < 1e30
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return abs(int(value)) < 2 ** 62
-    return True
+    if isinstance(value, np.ndarray):
+        return value.size <= 4096 and value.dtype.kind in "biuf" and _plain_setting(value.tolist())
+    return False
 
 
 def _short_repr(value) -> str:
@@ -406,7 +413,7 @@ class Network:
                 self._init_graph()
         except (NetworkStateError, UnsafePickleError):
             raise
-        except (ValueError, TypeError, AssertionError, KeyError) as err:
+        except (ValueError, TypeError, AssertionError, KeyError, IndexError, ArithmeticError) as err:
             raise NetworkStateError("network '%s' (%s) cannot be built with its stored settings %s: %s"
                                     % (self.name, func_name, _settings_text(self.static_kwargs), str(err) or type(err).__name__)) from err
         unused = [name for name in values if name not in self.own_vars]
