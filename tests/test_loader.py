@@ -220,9 +220,9 @@ def test_networks_that_share_stored_data_are_refused(session, monkeypatch):
     """Records that refer to one state, or to one weight list, through the pickle memo would each build a network
     and allocate its weights again: a small file could ask for gigabytes."""
     state = _tiny_synthesis().__getstate__()
-    for label, states in [("one state", lambda: state), ("one weight list", lambda: dict(state))]:
+    for shared_state in (True, False):  # one state dict, or a dict each around one weight list
         with monkeypatch.context() as patch:
-            patch.setattr(Network, "__getstate__", lambda self: states())
+            patch.setattr(Network, "__getstate__", (lambda self: state) if shared_state else (lambda self: dict(state)))
             data = pickle.dumps(tuple(object.__new__(Network) for _ in range(3)), protocol=4)
         with pytest.raises(NetworkPickleError, match="networks 'G_synthesis' and 'G_synthesis' share stored data"):
             loads_network_pkl(data)
