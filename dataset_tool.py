@@ -34,7 +34,7 @@ class DatasetToolError(dnnlib.util.UserError):
 
 
 def error(msg):
-    print("Error: " + msg)
+    print("Error: " + dnnlib.util.one_line(msg))
     sys.exit(1)
 
 

@@ -466,19 +466,29 @@ def _url_md5(url):
     return hashlib.md5(url.encode("utf-8")).hexdigest()
 
 
+_CACHE_NAME_CHARS = 120  # of the file name after '<md5>_': with the temporary suffix, far below the usual 255-byte limit
+
+
 def _cache_safe(name):
-    return re.sub(r"[^0-9a-zA-Z-._]", "_", name)
+    """A file name's characters that are safe anywhere, its first _CACHE_NAME_CHARS (a signed URL's query can be
+    longer than a file name may be; cached files are found by the URL's md5 alone)."""
+    return re.sub(r"[^0-9a-zA-Z-._]", "_", name)[:_CACHE_NAME_CHARS]
+
+
+def cached_files(cache_dir, url):
+    """The complete files the download cache holds for url: '<md5 of url>_*' but no temporary file of a download in
+    progress or killed (cache_dir is a path, not a pattern)."""
+    return [path for path in glob.glob(os.path.join(glob.escape(cache_dir), _url_md5(url) + "_*")) if not _TEMP_MARK.search(path)]
 
 
 def _cache_atomically(cache_dir, url, name, data):
-    """<cache_dir>/<md5 of url>_<name>, written under a temporary name and renamed, so it is never partial."""
-    key = _url_md5(url)
-    safe_name = _cache_safe(name)
+    """<cache_dir>/<md5 of url>_<name>, written under a temporary name (temp_path_for) and renamed, so it is never
+    partial; the temporary files of killed downloads are removed first."""
     os.makedirs(cache_dir, exist_ok=True)
-    temp = os.path.join(cache_dir, "tmp_%s_%s_%s" % (uuid.uuid4().hex, key, safe_name))
-    with open(temp, "wb") as f:
-        f.write(data)
-    os.replace(temp, os.path.join(cache_dir, "%s_%s" % (key, safe_name)))
+    remove_stale_temp_files(cache_dir)
+    with atomic_output(os.path.join(cache_dir, "%s_%s" % (_url_md5(url), _cache_safe(name)))) as temp:
+        with open(temp, "wb") as f:
+            f.write(data)
 
 
 _cache_dir = None
@@ -505,7 +515,7 @@ def open_url(url, cache_dir=None, num_attempts=10, verbose=True):
 
     assert is_url(url) and num_attempts >= 1
     if cache_dir is not None:
-        cached = glob.glob(os.path.join(cache_dir, _url_md5(url) + "_*"))
+        cached = cached_files(cache_dir, url)
         if len(cached) == 1:
             return open(cached[0], "rb")
 
@@ -548,18 +558,24 @@ class UserError(Exception):
     """Bad input from the user; command-line tools print it as one line and exit non-zero."""
 
 
+def one_line(text):
+    """text with its control characters escaped (a newline as \\n): an error line that a file name holding a
+    newline can neither split nor follow with a forged line."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], str(text))
+
+
 def run_command_line(main_func, *args, **kwargs):
     """Call main_func; turn user-facing errors into 'Error: <message>' on stderr and exit status 1."""
     expected = (UserError, DownloadError)
     try:
         return main_func(*args, **kwargs)
     except expected as err:
-        print("Error: %s" % err, file=sys.stderr)
+        print("Error: %s" % one_line(err), file=sys.stderr)
         sys.exit(1)
     except OSError as err:  # permissions, a full disk, a vanished file: say which file, not a traceback
         if err.filename is None:
             raise
-        print("Error: %s: '%s'." % (err.strerror or type(err).__name__, err.filename), file=sys.stderr)
+        print("Error: %s" % one_line("%s: '%s'." % (err.strerror or type(err).__name__, err.filename)), file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -97,7 +97,7 @@ _trusted_digests = set()  # md5 of pickles the user trusted in this process (pre
 
 def _cache_entry(url):
     """The file the download cache holds for url, or None (see dnnlib.util.open_url)."""
-    found = glob.glob(os.path.join(config.cache_dir, hashlib.md5(url.encode("utf-8")).hexdigest() + "_*"))
+    found = dnnlib.util.cached_files(config.cache_dir, url)
     return found[0] if len(found) == 1 else None
 
 

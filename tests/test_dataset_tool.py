@@ -276,6 +276,7 @@ def test_from_images_converts_modes(tmp_path, capsys):
 @pytest.mark.parametrize("setup,message", [
     ("empty", "No input images found"),
     ("mixed", "2 images differ from 16x16: img004.png is 8x8; img005.png is 8x8"),
+    ("newline", "1 images differ from 16x16: p\\nError: forged.png is 8x8"),  # a name's newline cannot forge a line
     ("unreadable", "Cannot read image"),
     ("nonsquare", "same width and height"),
     ("npot", "power-of-two"),
@@ -289,6 +290,9 @@ def test_from_images_bad_input(tmp_path, capsys, setup, message):
         make_images(str(tmp_path / "small"), count=2, size=8)
         for i, name in enumerate(sorted(os.listdir(tmp_path / "small"))):
             os.rename(tmp_path / "small" / name, folder / ("img%03d.png" % (4 + i)))
+    elif setup == "newline":
+        make_images(str(folder), count=2)
+        PIL.Image.new("RGB", (8, 8)).save(folder / "p\nError: forged.png")
     elif setup == "unreadable":
         make_images(str(folder), count=2)
         (folder / "img999.png").write_bytes(b"broken png")

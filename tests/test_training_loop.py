@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -203,3 +204,21 @@ def test_divergence_stops_with_one_line_and_keeps_the_last_good_snapshot(data_di
     assert [p.name for p in snapshots] == ["network-snapshot-000001.pkl", "network-snapshot-000002.pkl"]  # NaN from 1.5 kimg on
     with tf.Graph().as_default(), tflib.create_session().as_default():
         G, D, Gs = tflib.load_network_pkl(str(snapshots[-1]))  # loadable, so every weight is finite (the loader checks)
+
+
+@pytest.mark.slow
+def test_a_record_that_lies_about_its_shape_stops_training_with_one_line(data_dir, tmp_path):
+    """A CRC-valid record whose data does not fill its stated shape fails inside the input pipeline, in the middle
+    of a training step: one line naming the file, not a TensorFlow traceback."""
+    shutil.copytree(data_dir / "datasets" / "toy", tmp_path / "datasets" / "toy")
+    path = glob.glob(str(tmp_path / "datasets" / "toy" / "*-r02.tfrecords"))[0]
+    records = list(tf.io.tf_record_iterator(path))
+    records[5] = tf.train.Example(features=tf.train.Features(feature={
+        "shape": tf.train.Feature(int64_list=tf.train.Int64List(value=[3, 4, 4])),
+        "data": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"\x00" * 7]))})).SerializeToString()
+    with tf.io.TFRecordWriter(path) as writer:
+        for record in records:
+            writer.write(record)
+    result = run_python(train_args(tmp_path, tmp_path / "results", "--total-kimg=1"))
+    line = one_error_line(result)
+    assert "-r02.tfrecords': a record does not hold an image of its stated shape" in line, line

@@ -4,6 +4,8 @@ import hashlib
 import http.server
 import os
 import re
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -72,6 +74,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, b"big file contents", [("Content-Disposition", 'attachment; filename="big.pkl"')])
         elif path == "/loop":
             self._send(302, b"", [("Location", "/loop")])
+        elif path == "/plain":
+            self._send(200, b"no name sent")
         elif path == "/binary":
             self._send(200, bytes(range(256)) * 4, [("Content-Disposition", 'attachment; filename="small.bin"')])  # < 8 KiB, not UTF-8
         else:
@@ -103,6 +107,26 @@ def test_open_url_retries_after_server_error(server, tmp_path, capsys):
     with util.open_url(server + "/flaky", cache_dir=str(tmp_path), num_attempts=3) as f:
         assert f.read() == b"second time lucky"
     assert capsys.readouterr().out == "Downloading %s/flaky .... done\n" % server  # " ..." then one "." per retry
+
+
+def test_cache_takes_long_urls_paths_with_glob_characters_and_clears_killed_downloads(server, tmp_path):
+    """A signed URL longer than a file name may be, a cache dir named like a glob pattern, and the temporary file of
+    a download whose process was killed: cached once, found again, debris removed."""
+    cache = tmp_path / "cache[1]*"
+    url = server + "/plain?X-Amz-Signature=" + "a" * 400
+    md5 = hashlib.md5(url.encode("utf-8")).hexdigest()
+    os.makedirs(cache)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    debris = cache / ("%s_plain.tmp-%s-%d-0123abcd" % (md5, util._host_tag(), dead.pid))
+    debris.write_bytes(b"half a download")
+    assert util.cached_files(str(cache), url) == []  # a temporary file is never taken for the cached one
+    for _ in range(2):
+        with util.open_url(url, cache_dir=str(cache), verbose=False) as f:
+            assert f.read() == b"no name sent"
+    assert _Handler.calls["/plain"] == 1
+    (cached,) = os.listdir(cache)
+    assert cached.startswith(md5 + "_http___127.0.0.1_") and len(cached) == 33 + util._CACHE_NAME_CHARS
 
 
 def test_open_url_never_caches_truncated_body(server, tmp_path):
@@ -167,3 +191,13 @@ def test_a_redirect_loop_is_named_and_not_retried(server, tmp_path):
         util.open_url(server + "/loop", cache_dir=str(tmp_path), num_attempts=10, verbose=False)
     assert "HTTP 302" not in str(info.value)
     assert 20 <= _Handler.calls["/loop"] <= 31  # one attempt: requests follows up to 30 redirects, then gives up
+
+
+def test_error_lines_escape_control_characters(capsys):
+    """A message naming a hostile file ('x\\nError: ...', terminal escapes) is still one line, visibly escaped."""
+    def fail():
+        raise util.UserError("Cannot read 'x\nError: forged \x1b[2J'.")
+    with pytest.raises(SystemExit) as exit_:
+        util.run_command_line(fail)
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == "Error: Cannot read 'x\\nError: forged \\x1b[2J'.\n"

@@ -426,7 +426,7 @@ def _on_cluster(cluster, run_dir, newest_snapshot):
 
 def _exit_now(error, run_dir):
     """End the process from another thread with the usual one error line (the main thread is stuck in a session run)."""
-    print("Error: %s" % error, file=sys.stderr, flush=True)
+    print("Error: %s" % dnnlib.util.one_line(error), file=sys.stderr, flush=True)
     sys.stdout.flush()
     with open(os.path.join(run_dir, "_finished.txt"), "w"):  # as dnnlib's run_wrapper leaves a run dir after any end
         pass
