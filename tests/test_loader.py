@@ -216,6 +216,21 @@ def test_broken_network_states_are_refused_by_name(session, monkeypatch):
         assert "\n" not in str(info.value), label
 
 
+def test_settings_that_would_load_and_then_fail_or_give_nan_are_refused(session, monkeypatch):
+    """Settings that built a network whose run crashed (a negative broadcast count) or gave NaN (a pixel norm
+    epsilon of 0 or below) are refused at load time, with one line."""
+    mapping = tflib.Network("G_mapping", func_name="training.networks_stylegan.G_mapping", latent_size=8, dlatent_size=8,
+                            mapping_fmaps=8, mapping_layers=1, dlatent_broadcast=2)
+    paper = tflib.Network("G_paper", func_name="training.networks_progan.G_paper", num_channels=1, resolution=8, fmap_base=16,
+                          fmap_max=8, latent_size=8)
+    for net, setting, expected in [(mapping, dict(dlatent_broadcast=-1), "dlatent_broadcast must be None or a count of at least 1, not -1"),
+                                   (paper, dict(pixelnorm_epsilon=0), "the pixel norm's epsilon must be above 0, not 0")]:
+        state = net.__getstate__()
+        state = dict(state, static_kwargs=dict(state["static_kwargs"], **setting))
+        with pytest.raises(NetworkPickleError, match="cannot be built with its stored settings .*: %s" % expected):
+            loads_network_pkl(_pickle_with_state(monkeypatch, state))
+
+
 def test_networks_that_share_stored_data_are_refused(session, monkeypatch):
     """Records that refer to one state, or to one weight list, through the pickle memo would each build a network
     and allocate its weights again: a small file could ask for gigabytes."""

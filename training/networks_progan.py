@@ -12,7 +12,7 @@ import tensorflow.compat.v1 as tf
 from dnnlib.tflib.network import register_architecture
 from training.networks_stylegan import (check_choice, feature_maps, lazy_select, resolution_log2_of, nearest_upscale2d, apply_bias,
                                         conv2d, conv2d_downscale2d, dense, discriminator_structure, minibatch_stddev_layer,
-                                        to_nchw, to_nhwc, upscale2d_conv2d)
+                                        pixel_norm, to_nchw, to_nhwc, upscale2d_conv2d)
 
 
 def _lerp(a, b, t):
@@ -44,11 +44,6 @@ def downscale2d(x, factor=2):
     with tf.variable_scope("Downscale2D"):
         window = [1, factor, factor, 1]
         return tf.nn.avg_pool(x, ksize=window, strides=window, padding="VALID")
-
-
-def pixel_norm(x, epsilon=1e-8):
-    with tf.variable_scope("PixelNorm"):
-        return x * tf.rsqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True) + epsilon)
 
 
 def _structure(structure, is_template_graph):

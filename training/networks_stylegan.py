@@ -466,6 +466,8 @@ def leaky_relu(x, alpha=0.2):
 
 def pixel_norm(x, epsilon=1e-8):
     """Normalize each feature vector (the channel axis, last in NHWC) to unit RMS."""
+    if not epsilon > 0:  # a setting that may come from a pickle: 0 or less turns zero vectors into NaN
+        raise ValueError("the pixel norm's epsilon must be above 0, not %r" % (epsilon,))
     with tf.variable_scope("PixelNorm"):
         epsilon = tf.constant(epsilon, dtype=x.dtype, name="epsilon")
         return x * tf.rsqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True) + epsilon)
@@ -765,6 +767,8 @@ def G_mapping(
             x = act(apply_bias(x, lrmul=mapping_lrmul))
 
     if dlatent_broadcast is not None:
+        if not (isinstance(dlatent_broadcast, (int, np.integer)) and dlatent_broadcast >= 1):
+            raise ValueError("dlatent_broadcast must be None or a count of at least 1, not %r" % (dlatent_broadcast,))
         with tf.variable_scope("Broadcast"):
             x = tf.broadcast_to(tf.expand_dims(x, 1), [tf.shape(x)[0], dlatent_broadcast, x.shape[1].value])
 
