@@ -59,6 +59,7 @@ def read_label_array(path):
     try:
         labels = np.load(path, mmap_mode="r", allow_pickle=False)
         if not isinstance(labels, np.ndarray):
+            labels.close()
             raise DatasetError("Label file '%s' is an archive of arrays (.npz), not one array (.npy)." % path)
         if labels.dtype.kind not in "biuf":
             raise DatasetError("Label file '%s' holds %s values, not numbers." % (path, labels.dtype))
@@ -390,12 +391,11 @@ class TFRecordDataset:
         Graph code that consumes get_minibatch_tf() (the training loop) should catch the errors is_read_error()
         tells around its session runs and `raise dataset.read_error(err) from err`.
         """
+        path = self._level_files.get(self._lod, self.tfrecord_dir)
         if not isinstance(err, tf.errors.DataLossError):
-            path = self._level_files.get(self._lod, self.tfrecord_dir)
             detail = "a record that is not an image Example" if isinstance(err, UnicodeDecodeError) else _op_error_reason(err)
             return DatasetError("Cannot read '%s': a record does not hold an image of its stated shape (%s); create the dataset "
                                 "again with dataset_tool.py." % (path, detail))
-        path = self._level_files.get(self._lod, self.tfrecord_dir)
         where = ""
         offset = re.search(r"corrupted record at (\d+)", str(err))
         if offset is not None and os.path.isfile(path) and compression_type(path) == "":
