@@ -456,26 +456,32 @@ def compare(tfrecord_dir_a, tfrecord_dir_b,
 # The classic benchmarks: MNIST, CIFAR, SVHN.
 
 
-def _read_gzip(path, what):
-    with _open_input(path, what) as file:
-        try:
-            return gzip.GzipFile(fileobj=file, mode="rb").read()
-        except (OSError, EOFError, zlib.error) as err:
-            raise DatasetToolError("Cannot read %s '%s': truncated or corrupt gzip file (%s)." % (what, path, _reason(err)))
+_MAX_GZIP_RATIO = 64  # MNIST's files inflate about 5x; a gzip bomb about 1000x
 
 
 def _read_idx(mnist_dir, name, what, magic, item_shape):
-    """The array in an MNIST idx file: big-endian magic, one uint32 per dimension, then uint8 data."""
+    """The array in a gzipped MNIST idx file: big-endian magic, one uint32 per dimension, then uint8 data. The header
+    is read first, then exactly the data it announces, which may not be more than _MAX_GZIP_RATIO times the file."""
     path = os.path.join(mnist_dir, name)
-    data = _read_gzip(path, what)
     header_bytes = 4 * (1 + 1 + len(item_shape))
-    if len(data) < header_bytes or struct.unpack(">I", data[:4])[0] != magic:
-        raise DatasetToolError("'%s' is not an MNIST idx file (wrong header)." % path)
-    dims = struct.unpack(">%dI" % (1 + len(item_shape)), data[4:header_bytes])
-    if tuple(dims[1:]) != item_shape or len(data) - header_bytes != int(np.prod(dims)):
-        raise DatasetToolError("'%s' is truncated or malformed: its header announces %s, the file holds %d bytes of data."
-                               % (path, "x".join(map(str, dims)), len(data) - header_bytes))
-    return np.frombuffer(data, dtype=np.uint8, offset=header_bytes).reshape(dims)
+    with _open_input(path, what) as file:
+        compressed = os.fstat(file.fileno()).st_size
+        try:
+            stream = gzip.GzipFile(fileobj=file, mode="rb")
+            header = stream.read(header_bytes)
+            if len(header) < header_bytes or struct.unpack(">I", header[:4])[0] != magic:
+                raise DatasetToolError("'%s' is not an MNIST idx file (wrong header)." % path)
+            dims = struct.unpack(">%dI" % (1 + len(item_shape)), header[4:])
+            announced = int(np.prod(dims, dtype=object))
+            if tuple(dims[1:]) != item_shape or announced > _MAX_GZIP_RATIO * max(compressed, 1 << 16):
+                raise DatasetToolError("'%s' is malformed: its header announces %s from a %d-byte file." % (path, "x".join(map(str, dims)), compressed))
+            data = stream.read(announced + 1)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DatasetToolError("Cannot read %s '%s': truncated or corrupt gzip file (%s)." % (what, path, _reason(err)))
+    if len(data) != announced:
+        raise DatasetToolError("'%s' is truncated or malformed: its header announces %s, the file holds %s bytes of data."
+                               % (path, "x".join(map(str, dims)), len(data) if len(data) < announced else "more"))
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def _load_mnist_images(mnist_dir):
@@ -502,25 +508,48 @@ def open_mnistrgb(mnist_dir, num_images, random_seed):
 
 
 def _load_data_pickle(path):
-    """A pickle of plain data (NumPy arrays, lists, dicts); never executes code from the file."""
-    from dnnlib.tflib.loader import NUMPY_GLOBALS, SafeUnpickler
+    """A pickle of plain data (NumPy arrays, lists, dicts); never executes code from the file, whose declared sizes
+    must fit in it (the safe loader's opcode scan)."""
+    from dnnlib.tflib.loader import NUMPY_GLOBALS, SafeUnpickler, scan_pickle
     with _open_input(path, "Data file") as file:
         try:
-            return SafeUnpickler(file, allowed=NUMPY_GLOBALS, encoding="latin1").load()
+            data = file.read()
+            scan_pickle(data, "'%s'" % path, what="data pickle")
+            return SafeUnpickler(io.BytesIO(data), allowed=NUMPY_GLOBALS, encoding="latin1").load()
+        except DatasetToolError:
+            raise
+        except dnnlib.util.UserError as err:
+            raise DatasetToolError(str(err))
         except Exception as err:
             raise DatasetToolError("Cannot read '%s': %s" % (path, _reason(err)))
+
+
+def _integer_array(value, path, what):
+    """value as an integer ndarray: an array stored in the file, or a flat list of ints (CIFAR's labels). Never a
+    nested list or a range: a few bytes of memo references can make those as long as they like."""
+    if isinstance(value, list) and all(isinstance(item, (int, np.integer)) and not isinstance(item, bool) for item in value):
+        value = np.array(value, np.int64) if value else np.zeros([0], np.int64)
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "ui":
+        kind = ("%s array" % value.dtype) if isinstance(value, np.ndarray) else type(value).__name__
+        raise DatasetToolError("'%s': %s are a %s, not integers stored as an array or a flat list." % (path, what, kind))
+    return value
 
 
 def _class_arrays(path, images_key, labels_key, flat):
     """(uint8 images, int64 labels) from one CIFAR/SVHN data file; flat: rows of 3072 bytes (CIFAR) to reshape to 3x32x32."""
     data = _load_data_pickle(path)
     try:
-        images = np.asarray(data[images_key], np.uint8)
-        images = images.reshape(-1, 3, 32, 32) if flat else images
-        labels = np.asarray(data[labels_key], np.int64)
-    except (KeyError, IndexError, TypeError, ValueError, OverflowError) as err:
-        raise DatasetToolError("'%s' does not hold 3x32x32 images and labels as %r and %r (%s: %s)." % (path, images_key, labels_key, type(err).__name__, _reason(err)))
-    return images, labels
+        images, labels = data[images_key], data[labels_key]
+    except (KeyError, IndexError, TypeError) as err:
+        raise DatasetToolError("'%s' does not hold images and labels as %r and %r (%s: %s)." % (path, images_key, labels_key, type(err).__name__, _reason(err)))
+    images, labels = _integer_array(images, path, "images"), _integer_array(labels, path, "labels")
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise DatasetToolError("'%s': image values must be 0..255, not %d..%d." % (path, images.min(), images.max()))
+    try:
+        images = images.astype(np.uint8).reshape(-1, 3, 32, 32) if flat else images.astype(np.uint8)
+    except ValueError as err:
+        raise DatasetToolError("'%s' does not hold 3x32x32 images (%s)." % (path, _reason(err)))
+    return images, labels.astype(np.int64)
 
 
 def _open_class_dataset(files, images_key, labels_key, num_classes, source, flat=True):
@@ -803,6 +832,12 @@ def open_hdf5(hdf5_file, hdf5_filename, shuffle):
     hdf5_data = max(candidates, key=lambda lod: lod.shape[3])
     if hdf5_data.dtype != np.uint8:
         raise DatasetToolError("'%s': %s holds %s values, expected uint8." % (hdf5_filename, hdf5_data.name, hdf5_data.dtype))
+    if hdf5_data.shape[2] * hdf5_data.shape[3] > PIL.Image.MAX_IMAGE_PIXELS:  # the limit create_from_images has from Pillow
+        raise DatasetToolError("'%s': %s holds %dx%d images, more than %d pixels." % (hdf5_filename, hdf5_data.name, hdf5_data.shape[3],
+                                                                                       hdf5_data.shape[2], PIL.Image.MAX_IMAGE_PIXELS))
+    if not _stored_in_full(hdf5_data):
+        raise DatasetToolError("'%s': %s declares %s images but the file does not store them all (unwritten parts would read as zeros)."
+                               % (hdf5_filename, hdf5_data.name, "x".join(map(str, hdf5_data.shape))))
     labels = None
     npy_filename = os.path.splitext(hdf5_filename)[0] + "-labels.npy"
     if os.path.isfile(npy_filename):
@@ -811,6 +846,15 @@ def open_hdf5(hdf5_file, hdf5_filename, shuffle):
         if labels.ndim == 0 or labels.shape[0] < hdf5_data.shape[0]:
             raise DatasetToolError("'%s' has %d rows for %d images." % (npy_filename, labels.shape[0] if labels.ndim else 0, hdf5_data.shape[0]))
     return _indexed(_HDF5Images(hdf5_data, hdf5_filename), labels, _write_order(hdf5_data.shape[0], shuffle))
+
+
+def _stored_in_full(data):
+    """Whether an HDF5 dataset stores every element it declares. Unwritten chunks, or an unwritten contiguous dataset,
+    read as the fill value: a 1 KB file could declare terabytes of images."""
+    if data.chunks is None:
+        return data.id.get_storage_size() >= data.size * data.dtype.itemsize
+    chunks_per_axis = [-(-dim // chunk) for dim, chunk in zip(data.shape, data.chunks)]
+    return data.id.get_num_chunks() == int(np.prod(chunks_per_axis, dtype=object))
 
 
 class _HDF5Images:

@@ -541,6 +541,8 @@ def test_images_without_an_8bit_scale_are_refused(tmp_path, capsys, mode):
     ("not_gzip", "truncated or corrupt gzip file"),
     ("short_data", "is truncated or malformed"),
     ("wrong_magic", "is not an MNIST idx file"),
+    ("extra_data", "the file holds more bytes of data"),  # a gzip bomb behind a plausible header: read no further
+    ("huge_header", "is malformed: its header announces 100000000x28x28 from a"),  # refused before reading
 ])
 def test_corrupt_mnist_is_one_line(tmp_path, capsys, damage, message):
     write_mnist(str(tmp_path / "mnist"))
@@ -552,6 +554,10 @@ def test_corrupt_mnist_is_one_line(tmp_path, capsys, damage, message):
         path.write_bytes(b"<html>404 Not Found</html>")
     elif damage == "short_data":
         path.write_bytes(gzip.compress(raw[:-100]))
+    elif damage == "extra_data":
+        path.write_bytes(gzip.compress(raw + bytes(10 ** 7)))
+    elif damage == "huge_header":
+        path.write_bytes(gzip.compress(raw[:4] + np.array([10 ** 8, 28, 28], ">i4").tobytes() + raw[16:]))
     else:
         path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + raw[4:]))
     assert run_tool("create_mnist", tmp_path / "ds", tmp_path / "mnist") == 1
@@ -562,16 +568,32 @@ def test_corrupt_mnist_is_one_line(tmp_path, capsys, damage, message):
 
 @pytest.mark.parametrize("damage,message", [
     ("truncated", "Cannot read"),
-    ("missing_key", "does not hold 3x32x32 images and labels as 'data' and 'fine_labels'"),
+    ("missing_key", "does not hold images and labels as 'data' and 'fine_labels'"),
     ("odd_size", "does not hold 3x32x32 images"),
+    ("memo_bomb", "images are a list, not integers stored as an array or a flat list"),  # nested references: 64^3 rows from 6 KB
+    ("range_labels", "labels are a range, not integers"),
+    ("float_images", "images are a float32 array, not integers"),
+    ("float_labels", "labels are a list, not integers"),
+    ("values_beyond_255", "image values must be 0..255, not 300..300"),
 ])
 def test_corrupt_cifar_pickle_is_one_line(tmp_path, capsys, damage, message):
+    """Pickles the safe unpickler reads, whose contents are no CIFAR data or would expand far beyond the file."""
     os.makedirs(tmp_path / "c100")
     content = {"data": np.zeros([2, 3072], np.uint8), "fine_labels": [1, 2]}
     if damage == "missing_key":
         del content["fine_labels"]
     elif damage == "odd_size":
         content["data"] = np.zeros([2, 3000], np.uint8)
+    elif damage == "memo_bomb":
+        content["data"] = [[[[0] * 3072] * 64] * 64] * 64
+    elif damage == "range_labels":
+        content["fine_labels"] = range(3 * 10 ** 9)
+    elif damage == "float_images":
+        content["data"] = np.full([2, 3072], np.nan, np.float32)
+    elif damage == "float_labels":
+        content["fine_labels"] = [0.9, 1.5]
+    elif damage == "values_beyond_255":
+        content["data"] = np.full([2, 3072], 300, np.int16)
     data = pickle.dumps(content)
     (tmp_path / "c100" / "train").write_bytes(data[:len(data) // 2] if damage == "truncated" else data)
     assert run_tool("create_cifar100", tmp_path / "ds", tmp_path / "c100") == 1
@@ -593,6 +615,15 @@ def test_corrupt_hdf5_and_labels_are_one_line(tmp_path, capsys):
     (tmp_path / "junk.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "junk.h5") == 1
     assert "Cannot open HDF5 archive" in error_line(capsys)
+    with h5py.File(tmp_path / "unwritten.h5", "w") as f:  # 1.4 KB declaring 2^31 images: unwritten chunks read as zeros
+        f.create_dataset("data4x4", shape=(2 ** 31, 3, 4, 4), dtype=np.uint8, chunks=(4096, 3, 4, 4))
+        f.create_dataset("data2x2", shape=(2, 3, 2, 2), dtype=np.uint8)
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "unwritten.h5") == 1
+    assert "declares 2147483648x3x4x4 images but the file does not store them all" in error_line(capsys)
+    with h5py.File(tmp_path / "huge.h5", "w") as f:
+        f.create_dataset("data32768x32768", shape=(1, 3, 32768, 32768), dtype=np.uint8, chunks=(1, 3, 256, 256))
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "huge.h5") == 1
+    assert "holds 32768x32768 images, more than 89478485 pixels" in error_line(capsys)
     with h5py.File(tmp_path / "arch.h5", "w") as f:
         f["data8x8"] = np.zeros([2, 3, 8, 8], np.uint8)
     (tmp_path / "arch-labels.npy").write_bytes(b"\x93NUMPY garbage")

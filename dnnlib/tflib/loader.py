@@ -161,7 +161,7 @@ class _EndWatch(io.BytesIO):
         return line
 
 
-def scan_pickle(data: bytes, label: str = "<bytes>") -> None:
+def scan_pickle(data: bytes, label: str = "<bytes>", what: str = "network pickle") -> None:
     """Check a pickle's opcodes without building anything: complete, sizes within the file, no refused opcode."""
     stream = _EndWatch(data)
     refused = None
@@ -173,11 +173,11 @@ def scan_pickle(data: bytes, label: str = "<bytes>") -> None:
         if stream.ran_out:
             raise NetworkPickleError("Cannot read %s: truncated file (only %d bytes). Delete it (or its copy in the cache dir) "
                                      "and download it again." % (label, len(data))) from err
-        raise NetworkPickleError("Cannot read %s: not a valid network pickle (not a pickle at all: %s)." % (label, _first_line(err))) from err
+        raise NetworkPickleError("Cannot read %s: not a valid %s (not a pickle at all: %s)." % (label, what, _first_line(err))) from err
     if refused is not None:  # reported only for a complete pickle: in other bytes an opcode means nothing
         name, position = refused
-        raise NetworkPickleError("Cannot load %s safely: opcode %s at byte %d %s; network pickles never do."
-                                 % (label, name, position, REFUSED_OPCODES[name]))
+        raise NetworkPickleError("Cannot load %s safely: opcode %s at byte %d %s; %ss never do."
+                                 % (label, name, position, REFUSED_OPCODES[name], what))
 
 
 def _first_line(err: Exception) -> str:
