@@ -16,12 +16,14 @@ import os
 import shutil
 import struct
 import sys
+import warnings
 import zlib
 
 import numpy as np
 import PIL.Image
 
 import dnnlib
+from dnnlib import arguments
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 CELEBA_NUM_IMAGES = 202599
@@ -499,6 +501,8 @@ def open_mnist(mnist_dir):
 
 def open_mnistrgb(mnist_dir, num_images, random_seed):
     images = _load_mnist_images(mnist_dir)[:, 0]
+    if len(images) == 0:
+        raise DatasetToolError("'%s' holds no MNIST images to combine." % mnist_dir)
 
     def items():
         rng = np.random.RandomState(random_seed)
@@ -669,7 +673,14 @@ def open_lsun(txn, convert, max_images, report_entries=False):
     return num_images, items()
 
 
+def _check_size(option, value):
+    """Refuse an output size no dataset can have, before any work (datasets are square powers of two from 4x4)."""
+    if value < 4 or value & (value - 1):
+        raise DatasetToolError("%s must be a power of two of at least 4, not %d." % (option, value))
+
+
 def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compress=False, overwrite=False):
+    _check_size("--resolution", resolution)
     _check_output(tfrecord_dir, overwrite, sources=[lmdb_dir])
 
     def center_square(img):
@@ -683,8 +694,7 @@ def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compres
 
 
 def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=None, compress=False, overwrite=False):
-    if width != 2 ** int(np.round(np.log2(width))):
-        raise DatasetToolError("--width must be a power of two, not %d." % width)
+    _check_size("--width", width)
     if height > width:
         raise DatasetToolError("--height (%d) must not exceed --width (%d)." % (height, width))
     _check_output(tfrecord_dir, overwrite, sources=[lmdb_dir])
@@ -712,14 +722,18 @@ _16BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
 @contextlib.contextmanager
 def _open_image(path):
-    """A PIL image; any failure to read or decode it (inside the with block too) is one DatasetToolError."""
+    """A PIL image; any failure to read or decode it (inside the with block too) is one DatasetToolError. Beyond
+    Pillow's pixel limit (89 Mpx) it is refused, not just warned about: a 12 KB PNG can declare 10000x10000."""
     try:
-        with PIL.Image.open(path) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
+            img = PIL.Image.open(path)
+        with img:
             yield img
     except DatasetToolError:
         raise
     except Exception as err:
-        raise DatasetToolError("Cannot read image '%s': %s." % (path, _reason(err)))
+        raise DatasetToolError("Cannot read image '%s': %s." % (path, _reason(err).rstrip(".")))
 
 
 def _is_16bit(img):
@@ -925,8 +939,8 @@ def execute_cmdline(argv):
     add_command("create_mnist", "Create dataset for MNIST.", "create_mnist datasets/mnist ~/downloads/mnist", source=("mnist_dir", "Directory containing MNIST"))
 
     p = add_command("create_mnistrgb", "Create dataset for MNIST-RGB.", "create_mnistrgb datasets/mnistrgb ~/downloads/mnist", source=("mnist_dir", "Directory containing MNIST"))
-    p.add_argument("--num_images", help="Number of composite images to create (default: 1000000)", type=int, default=1000000)
-    p.add_argument("--random_seed", help="Random seed (default: 123)", type=int, default=123)
+    p.add_argument("--num_images", help="Number of composite images to create (default: 1000000)", type=arguments.nonnegative_int, default=1000000)
+    p.add_argument("--random_seed", help="Random seed (default: 123)", type=arguments.seed, default=123)
 
     add_command("create_cifar10", "Create dataset for CIFAR-10.", "create_cifar10 datasets/cifar10 ~/downloads/cifar10", source=("cifar10_dir", "Directory containing CIFAR-10"))
 
@@ -936,13 +950,13 @@ def execute_cmdline(argv):
 
     p = add_command("create_lsun", "Create dataset for single LSUN category.",
                     "create_lsun datasets/lsun-car-100k ~/downloads/lsun/car_lmdb --resolution 256 --max_images 100000", source=("lmdb_dir", "Directory containing LMDB database"))
-    p.add_argument("--resolution", help="Output resolution (default: 256)", type=int, default=256)
+    p.add_argument("--resolution", help="Output resolution (default: 256)", type=arguments.positive_int, default=256)
     p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
 
     p = add_command("create_lsun_wide", "Create LSUN dataset with non-square aspect ratio.",
                     "create_lsun_wide datasets/lsun-car-512x384 ~/downloads/lsun/car_lmdb --width 512 --height 384", source=("lmdb_dir", "Directory containing LMDB database"))
-    p.add_argument("--width", help="Output width (default: 512)", type=int, default=512)
-    p.add_argument("--height", help="Output height (default: 384)", type=int, default=384)
+    p.add_argument("--width", help="Output width (default: 512)", type=arguments.positive_int, default=512)
+    p.add_argument("--height", help="Output height (default: 384)", type=arguments.positive_int, default=384)
     p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
 
     p = add_command("create_celeba", "Create dataset for CelebA.", "create_celeba datasets/celeba ~/downloads/celeba", source=("celeba_dir", "Directory containing CelebA"))

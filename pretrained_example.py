@@ -14,6 +14,7 @@ import PIL.Image
 
 import config
 import dnnlib
+from dnnlib import arguments
 import pretrained_networks
 
 
@@ -52,10 +53,10 @@ def main():
     parser.add_argument("--network", default="demo",
                         help="demo (bundled, offline), a preset that downloads NVIDIA's network (%s), a URL or a local .pkl (default: demo)"
                         % ", ".join(sorted(pretrained_networks.PRESETS)))
-    parser.add_argument("--seed", type=int, default=5, help="random seed of the latent vector (default: 5)")
-    parser.add_argument("--truncation-psi", type=float, default=0.7, help="truncation strength (default: 0.7)")
+    parser.add_argument("--seed", type=arguments.seed, default=5, help="random seed of the latent vector (default: 5)")
+    parser.add_argument("--truncation-psi", type=arguments.finite_float, default=0.7, help="truncation strength (default: 0.7)")
     parser.add_argument("--outdir", default=config.result_dir, help="where example.png goes (default: %s)" % config.result_dir)
-    parser.add_argument("--class", dest="class_idx", type=int, default=None, help="class of a class-conditional network (default: seed modulo classes)")
+    parser.add_argument("--class", dest="class_idx", type=arguments.nonnegative_int, default=None, help="class of a class-conditional network (default: seed modulo classes)")
     args = parser.parse_args()
     pretrained_networks.resolve_network(args.network)  # validate before TensorFlow starts
     generate_example(args.network, args.seed, args.truncation_psi, args.outdir, args.class_idx)

@@ -16,6 +16,7 @@ import os
 
 import config
 import dnnlib
+from dnnlib import arguments
 import pretrained_networks
 from dnnlib import EasyDict
 from metrics import metric_base
@@ -140,8 +141,8 @@ def _parse_command_line(metrics, tasks, num_gpus):
     parser.add_argument("--data-dir", help="where datasets live (default: %s)" % config.data_dir)
     parser.add_argument("--result-dir", help="where the evaluation runs go (default: %s)" % config.result_dir)
     parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="mirror the reals (FID statistics), as in training")
-    parser.add_argument("--num-images", type=int, help="images (or samples) per metric instead of the metric's default, for quick runs")
-    parser.add_argument("--num-gpus", type=int, help="number of GPUs (default: %d)" % num_gpus)
+    parser.add_argument("--num-images", type=arguments.positive_int, help="images (or samples) per metric instead of the metric's default, for quick runs")
+    parser.add_argument("--num-gpus", type=arguments.positive_int, help="number of GPUs (default: %d)" % num_gpus)
     parser.add_argument("--metric-arg", action="append", default=[], metavar="NAME=VALUE",
                         help="extra metric argument, e.g. feature_network=fmnist (FID, KID), perceptual_network=... (PPL), classifiers=[...] (LS)")
     parser.add_argument("--trust-pickles", action="store_true",

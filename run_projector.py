@@ -21,6 +21,7 @@ import PIL.Image
 
 import config
 import dnnlib
+from dnnlib import arguments
 import pretrained_networks
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -364,14 +365,14 @@ the dataset's label when it has one, else the mean over all classes."""
 
 def _add_common_arguments(parser):
     parser.add_argument("--network", default="demo", help="demo (bundled), a preset (%s), a URL or a .pkl (default: demo)" % ", ".join(sorted(pretrained_networks.PRESETS)))
-    parser.add_argument("--num-steps", type=int, default=1000, help="optimisation steps per image (default: 1000)")
-    parser.add_argument("--num-snapshots", type=int, default=5, help="projections saved as PNG, evenly spaced, the last step included (default: 5)")
+    parser.add_argument("--num-steps", type=arguments.positive_int, default=1000, help="optimisation steps per image (default: 1000)")
+    parser.add_argument("--num-snapshots", type=arguments.positive_int, default=5, help="projections saved as PNG, evenly spaced, the last step included (default: 5)")
     parser.add_argument("--save-steps", default=None, metavar="LIST", help="steps whose projection is saved instead, e.g. 0,10,100-102 (the last is always saved)")
     parser.add_argument("--distance", default="lpips", choices=["lpips", "pixel"], help="lpips (perceptual, downloads NVIDIA's VGG16 once) or pixel (MSE, offline) (default: lpips)")
     parser.add_argument("--perceptual-network", default=None, metavar="SPEC", help="replacement LPIPS network: URL, .pkl or 'module.function' (with --distance lpips)")
     parser.add_argument("--trust-pickles", action="store_true", help="allow a --perceptual-network pickle that runs code stored in it")
     parser.add_argument("--w-plus", action="store_true", help="optimise one dlatent per layer (W+) instead of one for all layers (W)")
-    parser.add_argument("--class", dest="class_idx", type=int, default=None, metavar="N", help="class of a class-conditional network (see below)")
+    parser.add_argument("--class", dest="class_idx", type=arguments.nonnegative_int, default=None, metavar="N", help="class of a class-conditional network (see below)")
     parser.add_argument("--video", action="store_true", help="also write an MP4 of the optimisation per image (needs imageio-ffmpeg)")
     parser.add_argument("--result-dir", default=config.result_dir, help="where the run dir goes (default: %s)" % config.result_dir)
 
@@ -403,14 +404,14 @@ def main(argv=None):
                                     epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common_arguments(generated)
     generated.add_argument("--seeds", default="0,1,2", help="seeds of the generated images, e.g. 0,5,10-12 (default: 0,1,2)")
-    generated.add_argument("--truncation-psi", type=float, default=1.0, help="truncation of the generated images (default: 1.0)")
+    generated.add_argument("--truncation-psi", type=arguments.finite_float, default=1.0, help="truncation of the generated images (default: 1.0)")
     real = commands.add_parser("project-real-images", help="project images from files, a folder or a dataset",
                                epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common_arguments(real)
     real.add_argument("--images", default=None, metavar="PATH", help="an image file, or a folder of png/jpg/jpeg/webp/bmp images")
     real.add_argument("--dataset", default=None, help="a dataset_tool dataset (directory inside --data-dir), instead of --images")
     real.add_argument("--data-dir", default=config.data_dir, help="where datasets live (default: %s)" % config.data_dir)
-    real.add_argument("--num-images", type=int, default=None, help="images to project (default: 3 from a dataset, all of --images)")
+    real.add_argument("--num-images", type=arguments.positive_int, default=None, help="images to project (default: 3 from a dataset, all of --images)")
     real.add_argument("--center-crop", action="store_true", help="crop non-square images to their central square instead of refusing them")
     args = parser.parse_args(argv)
     if args.command is None:

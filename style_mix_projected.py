@@ -20,6 +20,7 @@ import PIL.Image
 
 import config
 import dnnlib
+from dnnlib import arguments
 import pretrained_networks
 
 STYLES = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}  # layer ranges of the 18-layer 1024x1024 generator
@@ -145,8 +146,8 @@ def main(argv=None):
     parser.add_argument("--rows", required=True, help="comma-separated dlatents .npy files and seeds: the left column (they receive styles)")
     parser.add_argument("--cols", required=True, help="comma-separated dlatents .npy files and seeds: the top row (they give styles)")
     parser.add_argument("--styles", default=None, help="per row: coarse, middle, fine or a layer range A-B (default: rows in thirds, coarse to fine)")
-    parser.add_argument("--truncation-psi", type=float, default=1.0, help="truncation of the seeds' dlatents (default: 1.0, none)")
-    parser.add_argument("--class", dest="class_idx", type=int, default=None, metavar="N", help="class of the seeds on a class-conditional network (default: seed modulo classes)")
+    parser.add_argument("--truncation-psi", type=arguments.finite_float, default=1.0, help="truncation of the seeds' dlatents (default: 1.0, none)")
+    parser.add_argument("--class", dest="class_idx", type=arguments.nonnegative_int, default=None, metavar="N", help="class of the seeds on a class-conditional network (default: seed modulo classes)")
     parser.add_argument("--out", default=os.path.join(config.result_dir, "style-mixing-projected.png"), help="output PNG (default: %(default)s)")
     args = parser.parse_args(argv)
     row_elements, col_elements = parse_elements(args.rows, "--rows"), parse_elements(args.cols, "--cols")

@@ -18,6 +18,7 @@ import config
 import dnnlib
 from dnnlib import EasyDict
 from dnnlib.submission.run_context import settings_text
+from dnnlib import arguments
 from metrics import metric_base
 
 
@@ -255,25 +256,25 @@ def _parse_args():
     parser.add_argument("--dataset", help="dataset directory name inside --data-dir (tfrecord_dir)")
     parser.add_argument("--data-dir", help="where datasets live (default: %s)" % config.data_dir)
     parser.add_argument("--result-dir", help="where run dirs are created (default: %s)" % config.result_dir)
-    parser.add_argument("--num-gpus", type=int, help="number of GPUs (towers); picks that GPU line's minibatch sizes")
-    parser.add_argument("--total-kimg", type=float, help="length of training in thousands of images")
-    parser.add_argument("--resolution", type=int, help="train at this resolution (dataset must have it)")
+    parser.add_argument("--num-gpus", type=arguments.positive_int, help="number of GPUs (towers); picks that GPU line's minibatch sizes")
+    parser.add_argument("--total-kimg", type=arguments.positive_float, help="length of training in thousands of images")
+    parser.add_argument("--resolution", type=arguments.positive_int, help="train at this resolution (dataset must have it)")
     parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="random horizontal flips (1) or not (0)")
     parser.add_argument("--resume", help="continue from a run id, run dir or network pkl (kimg and time are restored)")
     parser.add_argument("--metrics", help="comma-separated metrics evaluated at snapshots (%s), or 'none'" % ", ".join(metric_base.list_metrics()))
     parser.add_argument("--trust-pickles", action="store_true",
                         help="let metrics load auxiliary network pickles from local files (they run the file's code, as NVIDIA's metric networks need)")
-    parser.add_argument("--snapshot-minutes", type=float,
+    parser.add_argument("--snapshot-minutes", type=arguments.nonnegative_float,
                         help="also snapshot when this many minutes passed since the last snapshot, keeping the newest 3 such (default 15; 0 = off)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
     several = parser.add_argument_group("training on several machines (TensorFlow's distributed runtime; or set TF_CONFIG)")
     several.add_argument("--cluster", help="workers' HOST:PORT,HOST:PORT,...: the same list for the run (the chief) and every worker")
     several.add_argument("--worker", action="store_true", help="be worker --task of --cluster: serve until killed (ignores the training options)")
-    several.add_argument("--task", type=int, help="this worker's position in --cluster, from 0")
+    several.add_argument("--task", type=arguments.nonnegative_int, help="this worker's position in --cluster, from 0")
     several.add_argument("--chief-address", help="HOST:PORT where the workers reach this run (default: this machine's address towards "
                                                  "the first worker, any free port); on a worker: the chief's, which it then answers too")
     several.add_argument("--worker-data-dir", help="where the workers find --dataset (default: --data-dir as an absolute path, e.g. on a shared filesystem)")
-    several.add_argument("--worker-timeout", type=float, default=600.0, help="seconds a training step may wait for the workers before the run "
+    several.add_argument("--worker-timeout", type=arguments.positive_float, default=600.0, help="seconds a training step may wait for the workers before the run "
                                                                              "stops (default 600; a worker that died stops it at once)")
     return parser.parse_args()
 
@@ -293,6 +294,8 @@ def _apply_overrides(args, num_workers=1):
         dataset.tfrecord_dir = args.dataset
         desc = desc.replace("-" + old_name, "-" + args.dataset) if old_name and ("-" + old_name) in desc else desc + "-" + args.dataset
     if args.resolution is not None:
+        if args.resolution < 4 or args.resolution & (args.resolution - 1):
+            raise dnnlib.util.UserError("--resolution must be a power of two of at least 4, not %d." % args.resolution)
         dataset.resolution = args.resolution
     if args.mirror_augment is not None:
         train.mirror_augment = bool(args.mirror_augment)

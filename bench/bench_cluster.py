@@ -26,7 +26,8 @@ import dnnlib.tflib as tflib  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from bench.bench_train import TINY, NoiseDataset  # noqa: E402
-from bench import arguments, flops  # noqa: E402
+from bench import flops  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 from dnnlib.tflib import cluster as tfcluster  # noqa: E402
 from training import training_loop  # noqa: E402
 

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import dataset_tool  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
-from bench import arguments  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 from training import dataset  # noqa: E402
 
 

@@ -27,7 +27,8 @@ import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-from bench import arguments, flops, timing  # noqa: E402
+from bench import flops, timing  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 from training import networks_stylegan  # noqa: E402
 
 

@@ -20,7 +20,8 @@ import config  # noqa: E402
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
-from bench import arguments, flops  # noqa: E402
+from bench import flops  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 from metrics import metric_base  # noqa: E402
 
 

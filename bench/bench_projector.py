@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402
 import dnnlib.tflib as tflib  # noqa: E402
 import pretrained_networks  # noqa: E402
-from bench import arguments, flops  # noqa: E402
+from bench import flops  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 from bench.bench_generate import official_layout_Gs  # noqa: E402
 
 VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]  # LPIPS reads each block's last relu

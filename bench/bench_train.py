@@ -26,7 +26,8 @@ import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from training import dataset, networks_stylegan, training_loop  # noqa: E402
 
-from bench import arguments, flops  # noqa: E402
+from bench import flops  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 
 TINY = dict(G=dict(fmap_base=128, fmap_max=32, latent_size=32, dlatent_size=32, mapping_fmaps=32, mapping_layers=2), D=dict(fmap_base=128, fmap_max=32))
 CONFIGS = {  # name -> (resolution, minibatch, extra G kwargs, extra D kwargs)

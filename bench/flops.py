@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dnnlib  # noqa: E402  (first: sets TensorFlow's log level before TensorFlow loads)
 import dnnlib.tflib as tflib  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
-from bench import arguments  # noqa: E402
+from dnnlib import arguments  # noqa: E402
 from training.networks_stylegan import SPATIAL_MEAN_SCOPE  # noqa: E402
 
 GEMM_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MatMul", "BatchMatMulV2", "BatchMatMul")

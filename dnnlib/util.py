@@ -564,18 +564,25 @@ def one_line(text):
     return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], str(text))
 
 
+def user_error_message(err):
+    """The one line that reports err to the user, or None for a programming error (which keeps its traceback): bad
+    input (UserError), a failed download, or a file the OS refused (permissions, a full disk, a vanished file)."""
+    if isinstance(err, (UserError, DownloadError)):
+        return one_line(err)
+    if isinstance(err, OSError) and err.filename is not None:
+        return one_line("%s: '%s'." % (err.strerror or type(err).__name__, err.filename))
+    return None
+
+
 def run_command_line(main_func, *args, **kwargs):
     """Call main_func; turn user-facing errors into 'Error: <message>' on stderr and exit status 1."""
-    expected = (UserError, DownloadError)
     try:
         return main_func(*args, **kwargs)
-    except expected as err:
-        print("Error: %s" % one_line(err), file=sys.stderr)
-        sys.exit(1)
-    except OSError as err:  # permissions, a full disk, a vanished file: say which file, not a traceback
-        if err.filename is None:
+    except Exception as err:
+        message = user_error_message(err)
+        if message is None:
             raise
-        print("Error: %s" % one_line("%s: '%s'." % (err.strerror or type(err).__name__, err.filename)), file=sys.stderr)
+        print("Error: %s" % message, file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

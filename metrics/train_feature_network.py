@@ -19,6 +19,7 @@ import tensorflow.compat.v1 as tf
 import config
 import dnnlib
 import dnnlib.tflib as tflib
+from dnnlib import arguments
 from training import dataset, misc
 
 
@@ -109,12 +110,12 @@ def main():
     parser.add_argument("--holdout", type=float, default=0.1, help="fraction held out when there is no --test-dataset (default 0.1)")
     parser.add_argument("--data-dir", default=config.data_dir, help="where datasets live (default: %(default)s)")
     parser.add_argument("--output", required=True, help="where to write the network pickle")
-    parser.add_argument("--epochs", type=int, default=15, help="passes over the training images (default: %(default)s)")
+    parser.add_argument("--epochs", type=arguments.positive_int, default=15, help="passes over the training images (default: %(default)s)")
     parser.add_argument("--augment", type=int, default=1, choices=[0, 1], help="random flips and 2-pixel shifts (default: %(default)s)")
-    parser.add_argument("--minibatch", type=int, default=128, help="minibatch size (default: %(default)s)")
-    parser.add_argument("--lrate", type=float, default=0.001, help="initial Adam learning rate, decayed to 0 (default: %(default)s)")
-    parser.add_argument("--feature-size", type=int, default=256, help="width of the feature layer (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=1000, help="random seed (default: %(default)s)")
+    parser.add_argument("--minibatch", type=arguments.positive_int, default=128, help="minibatch size (default: %(default)s)")
+    parser.add_argument("--lrate", type=arguments.positive_float, default=0.001, help="initial Adam learning rate, decayed to 0 (default: %(default)s)")
+    parser.add_argument("--feature-size", type=arguments.positive_int, default=256, help="width of the feature layer (default: %(default)s)")
+    parser.add_argument("--seed", type=arguments.seed, default=1000, help="random seed (default: %(default)s)")
     args = parser.parse_args()
 
     if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):

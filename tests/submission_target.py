@@ -17,3 +17,8 @@ def record_run(submit_config, message, fail=False):
         print("should_stop=%s" % ctx.should_stop())
         if fail:
             raise ValueError("boom")
+
+
+def read_input(submit_config, path):
+    with open(path, "rb"):  # a missing input: an OSError naming the file, reported as one line
+        pass

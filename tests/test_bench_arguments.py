@@ -1,4 +1,4 @@
-"""The benchmarks refuse counts that make no sense, and --variants that are not literals, with one error line."""
+"""The scripts and benchmarks refuse numbers that make no sense, and --variants that are not literals, with one error line."""
 
 import os
 import sys
@@ -22,6 +22,13 @@ from bench import bench_train  # noqa: E402
     (["bench/bench_cluster.py", "--workers", "1,-1"], "argument --workers: -1 is below 0"),
     (["bench/bench_train.py", "--kimg", "0"], "argument --kimg: 0 is not a finite number above 0"),
     (["bench/bench_cluster.py", "--kimg", "inf"], "argument --kimg: inf is not a finite number above 0"),
+    (["pretrained_example.py", "--seed", "-1"], "argument --seed: -1 is below 0"),
+    (["pretrained_example.py", "--seed", "4294967296"], "argument --seed: 4294967296 is above 2**32-1, the largest seed"),
+    (["pretrained_example.py", "--truncation-psi", "nan"], "argument --truncation-psi: nan is not a finite number"),
+    (["run_projector.py", "project-generated-images", "--num-steps", "0"], "argument --num-steps: 0 is below 1"),
+    (["dataset_tool.py", "create_mnistrgb", "out", "mnist", "--random_seed", "-1"], "argument --random_seed: -1 is below 0"),
+    (["dataset_tool.py", "create_lsun_wide", "out", "lsun", "--width", "0"], "argument --width: 0 is below 1"),
+    (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--num-images", "0"], "argument --num-images: 0 is below 1"),
 ])
 def test_senseless_counts_are_refused_before_any_work(args, message):
     result = run_python(args)

@@ -97,6 +97,19 @@ def test_create_mnist_and_mnistrgb(tmp_path):
     expected = np.stack([padded[rnd.randint(len(images), size=3), 0] for _ in range(7)])
     assert_dataset(str(tmp_path / "ds" / "rgb"), expected)
 
+    write_mnist(str(tmp_path / "empty"), n=0)
+    assert run_tool("create_mnistrgb", tmp_path / "ds" / "none", tmp_path / "empty", "--num_images", 3) == 1
+    assert not os.path.exists(tmp_path / "ds" / "none")
+
+
+def test_images_beyond_the_pixel_limit_are_refused_not_warned_about(tmp_path, capsys, monkeypatch):
+    """Between Pillow's limit and twice that, Pillow only warns (two lines on stderr, then the work): refused here."""
+    make_images(str(tmp_path / "imgs"), count=2)
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 200)  # 16x16 = 256 pixels: a warning, not Pillow's error
+    assert run_tool("create_from_images", tmp_path / "ds", tmp_path / "imgs") == 1
+    assert "Image size (256 pixels) exceeds limit of 200 pixels, could be decompression bomb DOS attack." in error_line(capsys)
+    assert not capsys.readouterr().err
+
 
 def test_create_cifar10_cifar100(tmp_path):
     rnd = np.random.RandomState(1)

@@ -68,6 +68,17 @@ def test_locate_runs_and_snapshots(tmp_path, monkeypatch):
     assert misc.get_id_string_for_network_pkl("results/00001-x/network-snapshot-000140.pkl") == "00001-x-network-snapshot-000140"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_only_regular_files_are_snapshots(tmp_path, monkeypatch):
+    """A FIFO named like the newest snapshot would make --resume wait forever on its read; a directory fail."""
+    monkeypatch.setattr(config, "result_dir", str(tmp_path))
+    run_dir = tmp_path / "00003-x[1]"  # and a run dir whose name reads as a glob pattern
+    os.makedirs(run_dir / "network-snapshot-000300.pkl")
+    (run_dir / "network-snapshot-000100.pkl").write_bytes(b"")
+    os.mkfifo(run_dir / "network-snapshot-000200.pkl")
+    assert [os.path.basename(p) for p in misc.list_network_pkls(str(run_dir))] == ["network-snapshot-000100.pkl"]
+
+
 def test_progress_files(tmp_path):
     pkl = str(tmp_path / "network-snapshot-000140.pkl")
     assert misc.load_progress(pkl) == (140.0, 0.0)  # from the name alone

@@ -46,3 +46,16 @@ def test_failing_run_reraises_and_marks_finished(tmp_path):
     finally:
         if isinstance(sys.stdout, dnnlib.util.Logger):  # the original leaves the logger installed after a local failure
             sys.stdout.close()
+
+
+def test_a_run_refused_on_its_input_leaves_no_run_dir(tmp_path):
+    """A file the OS refuses (reported as one 'Error:' line, like a UserError) before the run made anything: the
+    run dir goes too, and the error line is in neither a traceback nor a leftover log."""
+    import sys
+    try:
+        with pytest.raises(FileNotFoundError):
+            dnnlib.submit_run(make_config(tmp_path), "tests.submission_target.read_input", path=str(tmp_path / "missing.pkl"))
+        assert not os.path.exists(tmp_path / "00000-test-run")
+    finally:
+        if isinstance(sys.stdout, dnnlib.util.Logger):
+            sys.stdout.close()

@@ -126,8 +126,9 @@ def locate_run_dir(run_id_or_run_dir):
 
 def list_network_pkls(run_id_or_run_dir,
                       include_final=True):
-    """The run's network-*.pkl in name order, network-final.pkl last (or left out)."""
-    found = sorted(glob.glob(os.path.join(locate_run_dir(run_id_or_run_dir), "network-*.pkl")))
+    """The run's network-*.pkl files in name order, network-final.pkl last (or left out). Only regular files: a
+    directory or a FIFO of that name (whose read would wait forever) is not a snapshot."""
+    found = sorted(path for path in glob.glob(os.path.join(glob.escape(locate_run_dir(run_id_or_run_dir)), "network-*.pkl")) if os.path.isfile(path))
     finals = [p for p in found if os.path.basename(p) == "network-final.pkl"]
     snapshots = [p for p in found if p not in finals]
     return snapshots + (finals if include_final else [])

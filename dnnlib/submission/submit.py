@@ -177,9 +177,10 @@ def run_wrapper(submit_config):
         util.call_func_by_name(func_name=config.run_func_name, submit_config=config, **config.run_func_kwargs)
         print("dnnlib: Finished %s() in %s." % (config.run_func_name, util.format_time(time.time() - started)))
     except Exception as err:
-        if local and isinstance(err, util.UserError):  # one line for the user (run_command_line prints it), also in log.txt
+        message = util.user_error_message(err)
+        if local and message is not None:  # one line for the user (run_command_line prints it), also in log.txt
             if logger.file is not None:
-                logger.file.write("Error: %s\n" % err)
+                logger.file.write("Error: %s\n" % message)
             logger.close()
             if _produced_nothing(config):  # bad input found before the run made anything: leave no run dir behind
                 shutil.rmtree(config.run_dir, ignore_errors=True)

@@ -1,5 +1,6 @@
-"""Command-line value types shared by the benchmarks: a count that makes no sense (0 repeats, a minibatch of -1)
-gets argparse's one-line error instead of a traceback or a NaN figure later. Standard library only."""
+"""Command-line value types shared by the scripts and benchmarks: a number that makes no sense (0 repeats, a
+minibatch of -1, a NaN truncation, a seed NumPy refuses) gets argparse's one-line error instead of a traceback, or a
+wrong result, later. Standard library only."""
 
 import argparse
 import math
@@ -39,11 +40,37 @@ def nonnegative_ints(text):
     return _integers(text, 0)
 
 
-def positive_float(text):
+def _float(text):
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError("'%s' is not a number" % text) from None
+
+
+def positive_float(text):
+    value = _float(text)
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError("%s is not a finite number above 0" % text)
+    return value
+
+
+def finite_float(text):
+    value = _float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("%s is not a finite number" % text)
+    return value
+
+
+def nonnegative_float(text):
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("%s is below 0" % text)
+    return value
+
+
+def seed(text):
+    """A NumPy random seed: 0 .. 2**32-1."""
+    value = _integer(text, 0)
+    if value >= 2 ** 32:
+        raise argparse.ArgumentTypeError("%d is above 2**32-1, the largest seed" % value)
     return value
