@@ -475,7 +475,9 @@ def _read_idx(mnist_dir, name, what, magic, item_shape):
                 raise DatasetToolError("'%s' is not an MNIST idx file (wrong header)." % path)
             dims = struct.unpack(">%dI" % (1 + len(item_shape)), header[4:])
             announced = int(np.prod(dims, dtype=object))
-            if tuple(dims[1:]) != item_shape or announced > _MAX_GZIP_RATIO * max(compressed, 1 << 16):
+            if tuple(dims[1:]) != item_shape:
+                raise DatasetToolError("'%s' holds items of %s, not %s." % (path, "x".join(map(str, dims[1:])), "x".join(map(str, item_shape)) or "single bytes"))
+            if announced > _MAX_GZIP_RATIO * max(compressed, 1 << 16):
                 raise DatasetToolError("'%s' is malformed: its header announces %s from a %d-byte file." % (path, "x".join(map(str, dims)), compressed))
             data = stream.read(announced + 1)
         except (OSError, EOFError, zlib.error) as err:
@@ -520,10 +522,8 @@ def _load_data_pickle(path):
             data = file.read()
             scan_pickle(data, "'%s'" % path, what="data pickle")
             return SafeUnpickler(io.BytesIO(data), allowed=NUMPY_GLOBALS, encoding="latin1").load()
-        except DatasetToolError:
+        except dnnlib.util.UserError:
             raise
-        except dnnlib.util.UserError as err:
-            raise DatasetToolError(str(err))
         except Exception as err:
             raise DatasetToolError("Cannot read '%s': %s" % (path, _reason(err)))
 
@@ -531,8 +531,14 @@ def _load_data_pickle(path):
 def _integer_array(value, path, what):
     """value as an integer ndarray: an array stored in the file, or a flat list of ints (CIFAR's labels). Never a
     nested list or a range: a few bytes of memo references can make those as long as they like."""
-    if isinstance(value, list) and all(isinstance(item, (int, np.integer)) and not isinstance(item, bool) for item in value):
-        value = np.array(value, np.int64) if value else np.zeros([0], np.int64)
+    if isinstance(value, list):
+        kinds = sorted({type(item).__name__ for item in value if not isinstance(item, (int, np.integer)) or isinstance(item, bool)})
+        if kinds:
+            raise DatasetToolError("'%s': %s are a list holding %s, not integers." % (path, what, ", ".join(kinds)))
+        try:
+            value = np.array(value, np.int64) if value else np.zeros([0], np.int64)
+        except OverflowError:
+            raise DatasetToolError("'%s': %s hold integers beyond int64." % (path, what)) from None
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "ui":
         kind = ("%s array" % value.dtype) if isinstance(value, np.ndarray) else type(value).__name__
         raise DatasetToolError("'%s': %s are a %s, not integers stored as an array or a flat list." % (path, what, kind))
@@ -673,14 +679,7 @@ def open_lsun(txn, convert, max_images, report_entries=False):
     return num_images, items()
 
 
-def _check_size(option, value):
-    """Refuse an output size no dataset can have, before any work (datasets are square powers of two from 4x4)."""
-    if value < 4 or value & (value - 1):
-        raise DatasetToolError("%s must be a power of two of at least 4, not %d." % (option, value))
-
-
 def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compress=False, overwrite=False):
-    _check_size("--resolution", resolution)
     _check_output(tfrecord_dir, overwrite, sources=[lmdb_dir])
 
     def center_square(img):
@@ -694,7 +693,6 @@ def create_lsun(tfrecord_dir, lmdb_dir, resolution=256, max_images=None, compres
 
 
 def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=None, compress=False, overwrite=False):
-    _check_size("--width", width)
     if height > width:
         raise DatasetToolError("--height (%d) must not exceed --width (%d)." % (height, width))
     _check_output(tfrecord_dir, overwrite, sources=[lmdb_dir])
@@ -846,7 +844,7 @@ def open_hdf5(hdf5_file, hdf5_filename, shuffle):
     hdf5_data = max(candidates, key=lambda lod: lod.shape[3])
     if hdf5_data.dtype != np.uint8:
         raise DatasetToolError("'%s': %s holds %s values, expected uint8." % (hdf5_filename, hdf5_data.name, hdf5_data.dtype))
-    if hdf5_data.shape[2] * hdf5_data.shape[3] > PIL.Image.MAX_IMAGE_PIXELS:  # the limit create_from_images has from Pillow
+    if PIL.Image.MAX_IMAGE_PIXELS and hdf5_data.shape[2] * hdf5_data.shape[3] > PIL.Image.MAX_IMAGE_PIXELS:  # create_from_images' limit
         raise DatasetToolError("'%s': %s holds %dx%d images, more than %d pixels." % (hdf5_filename, hdf5_data.name, hdf5_data.shape[3],
                                                                                        hdf5_data.shape[2], PIL.Image.MAX_IMAGE_PIXELS))
     if not _stored_in_full(hdf5_data):
@@ -868,6 +866,8 @@ def _stored_in_full(data):
     if data.chunks is None:
         return data.id.get_storage_size() >= data.size * data.dtype.itemsize
     chunks_per_axis = [-(-dim // chunk) for dim, chunk in zip(data.shape, data.chunks)]
+    if not hasattr(data.id, "get_num_chunks"):
+        raise DatasetToolError("create_from_hdf5 needs h5py built on HDF5 1.10.5 or newer (to count a dataset's stored chunks).")
     return data.id.get_num_chunks() == int(np.prod(chunks_per_axis, dtype=object))
 
 
@@ -950,12 +950,12 @@ def execute_cmdline(argv):
 
     p = add_command("create_lsun", "Create dataset for single LSUN category.",
                     "create_lsun datasets/lsun-car-100k ~/downloads/lsun/car_lmdb --resolution 256 --max_images 100000", source=("lmdb_dir", "Directory containing LMDB database"))
-    p.add_argument("--resolution", help="Output resolution (default: 256)", type=arguments.positive_int, default=256)
+    p.add_argument("--resolution", help="Output resolution (default: 256)", type=arguments.image_size, default=256)
     p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
 
     p = add_command("create_lsun_wide", "Create LSUN dataset with non-square aspect ratio.",
                     "create_lsun_wide datasets/lsun-car-512x384 ~/downloads/lsun/car_lmdb --width 512 --height 384", source=("lmdb_dir", "Directory containing LMDB database"))
-    p.add_argument("--width", help="Output width (default: 512)", type=arguments.positive_int, default=512)
+    p.add_argument("--width", help="Output width (default: 512)", type=arguments.image_size, default=512)
     p.add_argument("--height", help="Output height (default: 384)", type=arguments.positive_int, default=384)
     p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
 

@@ -258,7 +258,7 @@ def _parse_args():
     parser.add_argument("--result-dir", help="where run dirs are created (default: %s)" % config.result_dir)
     parser.add_argument("--num-gpus", type=arguments.positive_int, help="number of GPUs (towers); picks that GPU line's minibatch sizes")
     parser.add_argument("--total-kimg", type=arguments.positive_float, help="length of training in thousands of images")
-    parser.add_argument("--resolution", type=arguments.positive_int, help="train at this resolution (dataset must have it)")
+    parser.add_argument("--resolution", type=arguments.image_size, help="train at this resolution (dataset must have it)")
     parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="random horizontal flips (1) or not (0)")
     parser.add_argument("--resume", help="continue from a run id, run dir or network pkl (kimg and time are restored)")
     parser.add_argument("--metrics", help="comma-separated metrics evaluated at snapshots (%s), or 'none'" % ", ".join(metric_base.list_metrics()))
@@ -294,8 +294,6 @@ def _apply_overrides(args, num_workers=1):
         dataset.tfrecord_dir = args.dataset
         desc = desc.replace("-" + old_name, "-" + args.dataset) if old_name and ("-" + old_name) in desc else desc + "-" + args.dataset
     if args.resolution is not None:
-        if args.resolution < 4 or args.resolution & (args.resolution - 1):
-            raise dnnlib.util.UserError("--resolution must be a power of two of at least 4, not %d." % args.resolution)
         dataset.resolution = args.resolution
     if args.mirror_augment is not None:
         train.mirror_augment = bool(args.mirror_augment)

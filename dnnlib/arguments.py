@@ -30,6 +30,14 @@ def nonnegative_int(text):
     return _integer(text, 0)
 
 
+def image_size(text):
+    """A resolution datasets and networks can have: a power of two, at least 4."""
+    value = _integer(text, 4)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError("%d is not a power of two" % value)
+    return value
+
+
 def positive_ints(text):
     """Comma-separated integers >= 1."""
     return _integers(text, 1)

@@ -559,9 +559,10 @@ class UserError(Exception):
 
 
 def one_line(text):
-    """text with its control characters escaped (a newline as \\n): an error line that a file name holding a
-    newline can neither split nor follow with a forged line."""
-    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], str(text))
+    """text with its control characters and line separators escaped (a newline as \\n, U+2028 as \\u2028): an
+    error line that a file name holding them (or bytes that are no UTF-8) can neither split, nor follow with a forged
+    line, nor recolour, and that prints on any console."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]", lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def user_error_message(err):

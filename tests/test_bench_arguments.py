@@ -27,12 +27,23 @@ from bench import bench_train  # noqa: E402
     (["pretrained_example.py", "--truncation-psi", "nan"], "argument --truncation-psi: nan is not a finite number"),
     (["run_projector.py", "project-generated-images", "--num-steps", "0"], "argument --num-steps: 0 is below 1"),
     (["dataset_tool.py", "create_mnistrgb", "out", "mnist", "--random_seed", "-1"], "argument --random_seed: -1 is below 0"),
-    (["dataset_tool.py", "create_lsun_wide", "out", "lsun", "--width", "0"], "argument --width: 0 is below 1"),
+    (["dataset_tool.py", "create_lsun_wide", "out", "lsun", "--width", "0"], "argument --width: 0 is below 4"),
+    (["dataset_tool.py", "create_lsun", "out", "lsun", "--resolution", "48"], "argument --resolution: 48 is not a power of two"),
     (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--num-images", "0"], "argument --num-images: 0 is below 1"),
 ])
 def test_senseless_counts_are_refused_before_any_work(args, message):
     result = run_python(args)
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(message) and "Traceback" not in result.stderr
+
+
+def test_every_sensible_value_is_accepted():
+    """The types refuse only what makes no sense: the ends of each range, negative and large truncations pass."""
+    from dnnlib import arguments
+    assert [arguments.seed(text) for text in ("0", "4294967295")] == [0, 2 ** 32 - 1]
+    assert [arguments.finite_float(text) for text in ("-0.5", "1.5", "0")] == [-0.5, 1.5, 0.0]
+    assert [arguments.image_size(text) for text in ("4", "1024", "8192")] == [4, 1024, 8192]
+    assert arguments.positive_float("1e-3") == 1e-3 and arguments.nonnegative_float("0") == 0.0
+    assert arguments.positive_int("1") == 1 and arguments.nonnegative_int("0") == 0
 
 
 def test_bench_metrics_end_to_end_takes_feature_network_metrics_only():

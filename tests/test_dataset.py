@@ -223,13 +223,14 @@ def _replace_record(path, index, record):
 
 
 @pytest.mark.parametrize("record, expected", [
-    (_example([3, 16, 16], b"\x01" * 16), r"-r04.tfrecords': a record does not hold an image of its stated shape \(Input to reshape is a tensor with 16 values"),
-    (b"\xff\xfe not an Example \xff", r"-r04.tfrecords': a record does not hold an image of its stated shape \(a record that is not an image Example\)"),
-    (_example([3, 8, 8], b"\x01" * 192), r"-r04.tfrecords' holds a record of shape \[3, 8, 8\] among images of shape \[3, 16, 16\]"),
+    (_example([3, 16, 16], b"\x01" * 16), r"-r04.tfrecords': a record is not an image of this dataset \(Input to reshape is a tensor with 16 values"),
+    (b"\xff\xfe not an Example \xff", r"-r04.tfrecords': a record is not an image of this dataset \(not an image Example\)"),
+    (_example([3, 8, 8], b"\x01" * 192), r"-r04.tfrecords': a record is not an image of this dataset \(Shape of tensor \w+ \[3,8,8\] is not compatible with expected shape \[3,16,16\]\)"),
 ], ids=["lying shape", "not an Example", "another size"])
 def test_records_with_hostile_contents_are_one_error(session, tmp_path, images, record, expected):
     """CRC-valid records that lie about their shape, are no Example, or hold an image of another size: one DatasetError
-    from get_minibatch_np, and is_read_error() tells the training loop which session errors are the records'."""
+    from get_minibatch_np; and in graph code (the training loop's minibatches of several), an error that
+    is_read_error() tells from the network's own, which read_error() turns into the same line."""
     write_dataset(tmp_path / "ds", images)
     _replace_record(level_file(tmp_path / "ds", 4), 3, record)
     dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0, repeat=False)
@@ -237,6 +238,14 @@ def test_records_with_hostile_contents_are_one_error(session, tmp_path, images, 
         for _ in range(10):
             dset.get_minibatch_np(1)
     assert "\n" not in str(info.value)
+    dset = dataset.TFRecordDataset(str(tmp_path / "ds"), shuffle_mb=0, repeat=False)
+    images_tf, _labels_tf = dset.get_minibatch_tf()
+    dset.configure(2)
+    with pytest.raises(dataset.READ_ERRORS) as caught:
+        for _ in range(5):
+            session.run(tf.reduce_sum(tf.cast(images_tf, tf.float32)))
+    assert dataset.TFRecordDataset.is_read_error(caught.value)
+    assert re.search(expected, str(dset.read_error(caught.value)))
     assert not dataset.TFRecordDataset.is_read_error(tf.errors.InvalidArgumentError(None, None, "a bad graph"))
 
 

@@ -583,10 +583,11 @@ def test_corrupt_mnist_is_one_line(tmp_path, capsys, damage, message):
     ("truncated", "Cannot read"),
     ("missing_key", "does not hold images and labels as 'data' and 'fine_labels'"),
     ("odd_size", "does not hold 3x32x32 images"),
-    ("memo_bomb", "images are a list, not integers stored as an array or a flat list"),  # nested references: 64^3 rows from 6 KB
+    ("memo_bomb", "images are a list holding list, not integers"),  # nested references: 64^3 rows from 6 KB
     ("range_labels", "labels are a range, not integers"),
     ("float_images", "images are a float32 array, not integers"),
-    ("float_labels", "labels are a list, not integers"),
+    ("float_labels", "labels are a list holding float, not integers"),
+    ("huge_label", "labels hold integers beyond int64"),
     ("values_beyond_255", "image values must be 0..255, not 300..300"),
 ])
 def test_corrupt_cifar_pickle_is_one_line(tmp_path, capsys, damage, message):
@@ -605,6 +606,8 @@ def test_corrupt_cifar_pickle_is_one_line(tmp_path, capsys, damage, message):
         content["data"] = np.full([2, 3072], np.nan, np.float32)
     elif damage == "float_labels":
         content["fine_labels"] = [0.9, 1.5]
+    elif damage == "huge_label":
+        content["fine_labels"] = [2 ** 70, 1]
     elif damage == "values_beyond_255":
         content["data"] = np.full([2, 3072], 300, np.int16)
     data = pickle.dumps(content)
@@ -623,6 +626,21 @@ def test_svhn_in_hwc_layout_is_one_line(tmp_path, capsys):
     assert "expected 3x32x32 images" in error_line(capsys)
 
 
+def test_hdf5_in_the_original_tools_layout_converts(session, tmp_path):
+    """Grown chunk by chunk (resizable, gzip, a last chunk only partly filled), as the original's h5 tool writes:
+    every chunk is stored, so nothing is refused."""
+    h5py = pytest.importorskip("h5py")
+    images = np.random.RandomState(1).randint(0, 256, size=[10, 3, 8, 8]).astype(np.uint8)
+    with h5py.File(tmp_path / "grown.h5", "w") as f:
+        for res in (4, 8):
+            data = f.create_dataset("data%dx%d" % (res, res), shape=(0, 3, res, res), maxshape=(None, 3, res, res), dtype=np.uint8,
+                                    chunks=(4, 3, res, res), compression="gzip")
+            data.resize(10, axis=0)
+            data[:] = images[:, :, ::8 // res, ::8 // res]
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "grown.h5", "--shuffle", 0) == 0
+    np.testing.assert_array_equal(read_level(str(tmp_path / "ds"), 3), images)
+
+
 def test_corrupt_hdf5_and_labels_are_one_line(tmp_path, capsys):
     h5py = pytest.importorskip("h5py")
     (tmp_path / "junk.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
@@ -633,6 +651,10 @@ def test_corrupt_hdf5_and_labels_are_one_line(tmp_path, capsys):
         f.create_dataset("data2x2", shape=(2, 3, 2, 2), dtype=np.uint8)
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "unwritten.h5") == 1
     assert "declares 2147483648x3x4x4 images but the file does not store them all" in error_line(capsys)
+    with h5py.File(tmp_path / "contiguous.h5", "w") as f:  # never written: no storage at all
+        f.create_dataset("data4x4", shape=(1000, 3, 4, 4), dtype=np.uint8)
+    assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "contiguous.h5") == 1
+    assert "declares 1000x3x4x4 images but the file does not store them all" in error_line(capsys)
     with h5py.File(tmp_path / "huge.h5", "w") as f:
         f.create_dataset("data32768x32768", shape=(1, 3, 32768, 32768), dtype=np.uint8, chunks=(1, 3, 256, 256))
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "huge.h5") == 1

@@ -241,6 +241,17 @@ def test_networks_that_share_stored_data_are_refused(session, monkeypatch):
             data = pickle.dumps(tuple(object.__new__(Network) for _ in range(3)), protocol=4)
         with pytest.raises(NetworkPickleError, match="networks 'G_synthesis' and 'G_synthesis' share stored data"):
             loads_network_pkl(data)
+    shared_arrays = [dict(state, variables=list(state["variables"])) for _ in range(2)]  # own dicts and lists, the same arrays
+    with monkeypatch.context() as patch:
+        patch.setattr(Network, "__getstate__", lambda self: shared_arrays.pop())
+        data = pickle.dumps(tuple(object.__new__(Network) for _ in range(2)), protocol=4)
+    with pytest.raises(NetworkPickleError, match="networks 'G_synthesis' and 'G_synthesis' share stored data"):
+        loads_network_pkl(data)
+    arrays = [(name, value) for name, value in state["variables"] if isinstance(value, np.ndarray) and value.ndim]
+    (first, value), (second, _) = arrays[:2]
+    one_value_twice = dict(state, variables=[(name, value if name == second else other) for name, other in state["variables"]])
+    with pytest.raises(NetworkPickleError, match="network 'G_synthesis' stores one value for several variables"):
+        loads_network_pkl(_pickle_with_state(monkeypatch, one_value_twice))
     copies = [dict(state, variables=[(name, value.copy()) for name, value in state["variables"]]) for _ in range(3)]
     with monkeypatch.context() as patch:
         patch.setattr(Network, "__getstate__", lambda self: copies.pop())

@@ -70,7 +70,8 @@ def test_locate_runs_and_snapshots(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_only_regular_files_are_snapshots(tmp_path, monkeypatch):
-    """A FIFO named like the newest snapshot would make --resume wait forever on its read; a directory fail."""
+    """A FIFO named like the newest snapshot would make --resume wait forever on its read, and a directory of that
+    name would fail it: neither is listed."""
     monkeypatch.setattr(config, "result_dir", str(tmp_path))
     run_dir = tmp_path / "00003-x[1]"  # and a run dir whose name reads as a glob pattern
     os.makedirs(run_dir / "network-snapshot-000300.pkl")

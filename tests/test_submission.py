@@ -50,12 +50,13 @@ def test_failing_run_reraises_and_marks_finished(tmp_path):
 
 def test_a_run_refused_on_its_input_leaves_no_run_dir(tmp_path):
     """A file the OS refuses (reported as one 'Error:' line, like a UserError) before the run made anything: the
-    run dir goes too, and the error line is in neither a traceback nor a leftover log."""
+    run dir goes, as for a UserError, and run_command_line has the line to print."""
     import sys
     try:
-        with pytest.raises(FileNotFoundError):
+        with pytest.raises(FileNotFoundError) as info:
             dnnlib.submit_run(make_config(tmp_path), "tests.submission_target.read_input", path=str(tmp_path / "missing.pkl"))
         assert not os.path.exists(tmp_path / "00000-test-run")
+        assert dnnlib.util.user_error_message(info.value) == "No such file or directory: '%s'." % (tmp_path / "missing.pkl")
     finally:
         if isinstance(sys.stdout, dnnlib.util.Logger):
             sys.stdout.close()

@@ -221,4 +221,4 @@ def test_a_record_that_lies_about_its_shape_stops_training_with_one_line(data_di
             writer.write(record)
     result = run_python(train_args(tmp_path, tmp_path / "results", "--total-kimg=1"))
     line = one_error_line(result)
-    assert "-r02.tfrecords': a record does not hold an image of its stated shape" in line, line
+    assert "-r02.tfrecords': a record is not an image of this dataset (Input to reshape is a tensor with 7 values" in line, line

@@ -38,10 +38,14 @@ def _reason(err):
 
 
 def _op_error_reason(err):
-    """What a TensorFlow op error says went wrong, without its headings ('Graph execution error:'), the chain of
-    dataset stages before the last ': ' and the node lines."""
+    """What a TensorFlow op error says went wrong: the line after its 'Node:' line when it has one, else its first
+    line that is no heading ('Graph execution error:'), stack frame or node list; without the chain of dataset
+    stages before the last ': '."""
     lines = [line.strip() for line in str(err).splitlines()]
-    said = [line for line in lines if line and not line.startswith("[[") and not line.endswith(":")]
+    node_lines = [index for index, line in enumerate(lines) if line.startswith("Node: ")]
+    if node_lines:
+        lines = lines[node_lines[-1] + 1:]
+    said = [line for line in lines if line and not line.startswith(("[[", "File ", "Detected at ")) and not line.endswith(":")]
     return said[0].split(": ")[-1].rstrip(".") if said else type(err).__name__
 
 
@@ -250,7 +254,9 @@ class TFRecordDataset:
         label_rows = tf.data.Dataset.from_tensor_slices(self._labels_var)
         pipelines = {lod: self._pipeline(path, os.path.join(tfrecord_dir, os.path.basename(path)), shape, label_rows, shard, **self._pipeline_args)
                      for path, shape, lod in self._levels}
-        iterator = tf.data.Iterator.from_structure(tf.data.get_output_types(pipelines[0]), tf.data.get_output_shapes(pipelines[0]))
+        image_shapes, label_shapes = tf.data.get_output_shapes(pipelines[0])
+        any_level = (tf.TensorShape([None] * image_shapes.ndims), label_shapes)  # each level's pipeline has its own image size
+        iterator = tf.data.Iterator.from_structure(tf.data.get_output_types(pipelines[0]), any_level)
         return iterator, {lod: iterator.make_initializer(pipeline) for lod, pipeline in pipelines.items()}
 
     def _pipeline(self, path, read_path, shape, label_rows, shard, repeat, shuffle_mb, prefetch_mb, buffer_mb, num_threads):
@@ -259,10 +265,12 @@ class TFRecordDataset:
         path is the file here (its format is read from it); read_path is where the pipeline's device finds it.
         """
         item_bytes = int(np.prod(shape)) * np.dtype(self.dtype).itemsize
+        # Each image is checked against the level's shape (tf.ensure_shape): a record of another size fails here, in the
+        # input pipeline (an error is_read_error() tells), not later in a network op.
         images = tf.data.TFRecordDataset(read_path, compression_type=compression_type(path), buffer_size=buffer_mb << 20)
         if shard is not None:  # every count-th record and label row from index on: the images stay paired with their labels
             images, label_rows = images.shard(shard[1], shard[0]), label_rows.shard(shard[1], shard[0])
-        pairs = tf.data.Dataset.zip((images.map(parse_tfrecord_tf, num_parallel_calls=num_threads), label_rows))
+        pairs = tf.data.Dataset.zip((images.map(lambda record: tf.ensure_shape(parse_tfrecord_tf(record), shape), num_parallel_calls=num_threads), label_rows))
         if shuffle_mb > 0:  # a buffer beyond the record count shuffles no better, but TF reserves every slot (GBs at 4x4)
             pairs = pairs.shuffle(min(_items_in(shuffle_mb, item_bytes), max(self.num_images, 1)))
         if repeat:
@@ -366,22 +374,18 @@ class TFRecordDataset:
         if self._numpy_batch is None:
             self._numpy_batch = self.get_minibatch_tf()
         try:
-            images, labels = tflib.run(self._numpy_batch)
+            return tflib.run(self._numpy_batch)
         except READ_ERRORS as err:
             if not self.is_read_error(err):
                 raise
             raise self.read_error(err) from err
-        expected = [self.shape[0], self.shape[1] >> self._lod, self.shape[2] >> self._lod]
-        if list(images.shape[1:]) != expected:
-            raise DatasetError("'%s' holds a record of shape %s among images of shape %s; create the dataset again with dataset_tool.py."
-                               % (self._level_files[self._lod], list(images.shape[1:]), expected))
-        return images, labels
 
     @staticmethod
     def is_read_error(err):
         """Whether a session run failed on the records: broken framing (DataLossError), a record whose contents do
-        not parse or do not match its stated shape (InvalidArgumentError from the iterator), or a parse error whose
-        message quotes the record's bytes (TensorFlow then fails to decode its own message)."""
+        not parse, do not fill its stated shape or are not of the level's shape (InvalidArgumentError from the
+        iterator), or a parse error whose message quotes the record's bytes (TensorFlow then fails to decode its
+        own message)."""
         return (isinstance(err, (tf.errors.DataLossError, UnicodeDecodeError))
                 or (isinstance(err, tf.errors.InvalidArgumentError) and "IteratorGetNext" in str(err)))
 
@@ -393,9 +397,9 @@ class TFRecordDataset:
         """
         path = self._level_files.get(self._lod, self.tfrecord_dir)
         if not isinstance(err, tf.errors.DataLossError):
-            detail = "a record that is not an image Example" if isinstance(err, UnicodeDecodeError) else _op_error_reason(err)
-            return DatasetError("Cannot read '%s': a record does not hold an image of its stated shape (%s); create the dataset "
-                                "again with dataset_tool.py." % (path, detail))
+            detail = "not an image Example" if isinstance(err, UnicodeDecodeError) else _op_error_reason(err)
+            return DatasetError("Cannot read '%s': a record is not an image of this dataset (%s); create the dataset again "
+                                "with dataset_tool.py." % (path, detail))
         where = ""
         offset = re.search(r"corrupted record at (\d+)", str(err))
         if offset is not None and os.path.isfile(path) and compression_type(path) == "":

@@ -219,7 +219,7 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
         scan_pickle(data, label)
         records = SafeUnpickler(io.BytesIO(data), networks=True, encoding="latin1").load()
         with network.safe_loading():
-            return _rebuild_networks(records, memo={}, claimed={})
+            return _rebuild_networks(records, memo={}, claimed=_StoredData())
     except NetworkPickleError:
         raise
     except network.UnsafePickleError as err:
@@ -242,30 +242,40 @@ def loads_network_pkl(data: bytes, safe: bool = True, label: str = "<bytes>") ->
 _IN_PROGRESS = object()
 
 MAX_NETWORKS = 32
-"""Networks one pickle may hold, components included (a training snapshot holds 9: G, D, Gs and G's and Gs's
+"""Networks one pickle may hold, components included (a training snapshot holds 7: G, D, Gs and G's and Gs's
 mapping and synthesis): each is a graph to build, so a file of many small records could keep the loader busy for hours."""
 
 
-def _claim_stored_data(state: dict, claimed: dict) -> None:
-    """Every network is built from data of its own: a state, or a weight array, that a second record refers to (the
-    pickle memo makes that cost a few bytes) would build and allocate again, as often as the file repeats it."""
-    names = claimed.setdefault("networks", [])
-    if len(names) >= MAX_NETWORKS:
-        raise network.NetworkStateError("the pickle holds more than %d networks" % MAX_NETWORKS)
-    index = len(names)
-    names.append(str(state.get("name", "?"))[:80])
-    variables = state.get("variables")
-    items = list(variables) if isinstance(variables, list) else []
-    values = [item[1] for item in items if isinstance(item, (tuple, list)) and len(item) == 2]
-    for part in [state, variables] + items + values:
-        if isinstance(part, (dict, list, tuple, np.ndarray)):
-            owner = claimed.setdefault(id(part), index)
-            if owner != index:
+class _StoredData:
+    """Which network each state, variable list and weight array of a pickle went to. Every network is built from
+    data of its own: data that a second record, or a second variable, refers to (the pickle memo makes that cost a
+    few bytes) would be built and allocated again, as often as the file repeats the reference."""
+
+    def __init__(self):
+        self.names = []   # of the networks claimed so far
+        self.owners = {}  # id of a state, list, pair or array -> index into names
+
+    def claim(self, state: dict) -> None:
+        if len(self.names) >= MAX_NETWORKS:
+            raise network.NetworkStateError("the pickle holds more than %d networks" % MAX_NETWORKS)
+        index = len(self.names)
+        self.names.append(str(state.get("name", "?"))[:80])
+        variables = state.get("variables")
+        items = list(variables) if isinstance(variables, list) else []
+        values = [item[1] for item in items if isinstance(item, (tuple, list)) and len(item) == 2]
+        for part in [state, variables] + items + values:
+            if not isinstance(part, (dict, list, tuple, np.ndarray)):
+                continue
+            owner = self.owners.get(id(part))
+            if owner == index:
+                raise network.NetworkStateError("network '%s' stores one value for several variables" % self.names[index])
+            if owner is not None:
                 raise network.NetworkStateError("networks '%s' and '%s' share stored data; every network in a pickle holds its own"
-                                                % (names[owner], names[index]))
+                                                % (self.names[owner], self.names[index]))
+            self.owners[id(part)] = index
 
 
-def _rebuild_networks(obj: Any, memo: dict, claimed: dict) -> Any:
+def _rebuild_networks(obj: Any, memo: dict, claimed: _StoredData) -> Any:
     """The unpickled data with each PickledNetwork rebuilt as a Network, components first. Lists and dicts are
     updated in place and every object is visited once, so data that contains itself ends."""
     if id(obj) in memo:
@@ -280,7 +290,7 @@ def _rebuild_networks(obj: Any, memo: dict, claimed: dict) -> Any:
         state = obj.state if hasattr(obj, "state") else None
         if not isinstance(state, dict):
             raise network.NetworkStateError("a pickled Network's state is not a dict")
-        _claim_stored_data(state, claimed)
+        claimed.claim(state)
         if "components" in state:
             state = dict(state, components=_rebuild_networks(state["components"], memo, claimed))
         net = object.__new__(network.Network)
