@@ -265,10 +265,10 @@ def test_hostile_label_files_are_one_error(session, tmp_path, images):
     header += b" " * (118 - len(header)) + b"\n"
     cases = {
         "is an archive of arrays \\(.npz\\)": lambda f: np.savez(f, labels=np.zeros([10, 2])),
-        "its header declares more values than the file holds": lambda f: f.write(b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header + b"\0" * 64),
+        "declares 10x1000000000000 values, more than the file holds": lambda f: f.write(b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header + b"\0" * 64),
         "holds <U3 values, not numbers": lambda f: np.save(f, np.array([["pig"] * 2] * 10)),
         "holds NaN or infinite values": lambda f: np.save(f, np.full([10, 2], np.nan, np.float32)),
-        "Cannot read label file .*Python objects in dtype\\.$": lambda f: np.save(f, np.array([[None] * 2] * 10, dtype=object), allow_pickle=True),
+        "holds object values, not numbers": lambda f: np.save(f, np.array([[None] * 2] * 10, dtype=object), allow_pickle=True),
     }
     for expected, write in cases.items():
         with open(label_file, "wb") as f:

@@ -58,19 +58,26 @@ def _list_dir(path):
 
 
 def read_label_array(path):
-    """The numbers of a label file (a .npy array: a dataset's .labels, HDF5's -labels.npy), read through a memory map
-    so that its header cannot ask for more memory than the file holds; DatasetError saying why otherwise."""
+    """The numbers of a label file (a .npy array: a dataset's .labels, HDF5's -labels.npy), whose header may not
+    declare more than the file holds (np.load would allocate it first); DatasetError saying why otherwise."""
     try:
-        labels = np.load(path, mmap_mode="r", allow_pickle=False)
-        if not isinstance(labels, np.ndarray):
-            labels.close()
-            raise DatasetError("Label file '%s' is an archive of arrays (.npz), not one array (.npy)." % path)
-        if labels.dtype.kind not in "biuf":
-            raise DatasetError("Label file '%s' holds %s values, not numbers." % (path, labels.dtype))
-        labels = np.array(labels)
+        with open(path, "rb") as file:
+            if file.read(4) == b"PK\x03\x04":
+                raise DatasetError("Label file '%s' is an archive of arrays (.npz), not one array (.npy)." % path)
+            file.seek(0)
+            version = np.lib.format.read_magic(file)
+            if version not in ((1, 0), (2, 0)):
+                raise DatasetError("Cannot read label file '%s': .npy format version %d.%d, not 1.0 or 2.0." % ((path,) + version))
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _fortran_order, dtype = read_header(file)
+            if dtype.kind not in "biuf":
+                raise DatasetError("Label file '%s' holds %s values, not numbers." % (path, dtype))
+            if int(np.prod(shape, dtype=object)) * dtype.itemsize > os.fstat(file.fileno()).st_size - file.tell():
+                raise DatasetError("Label file '%s' declares %s values, more than the file holds." % (path, "x".join(map(str, shape))))
+            file.seek(0)
+            labels = np.load(file, allow_pickle=False)
     except (OSError, ValueError, EOFError, MemoryError) as err:
-        reason = "its header declares more values than the file holds" if "mmap length" in str(err) else _reason(err).rstrip(".")
-        raise DatasetError("Cannot read label file '%s': %s." % (path, reason))
+        raise DatasetError("Cannot read label file '%s': %s." % (path, _reason(err).rstrip(".")))
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise DatasetError("Label file '%s' holds NaN or infinite values." % path)
     return labels
