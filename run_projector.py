@@ -41,24 +41,34 @@ def load_Gs(network):
 # Command-line values.
 
 
-def parse_num_range(text, what="--seeds"):
-    """'0,2,5-7' -> [0, 2, 5, 6, 7]."""
-    values = []
+MAX_STEPS = 1 << 24  # 16.7M steps: a projection runs 1000
+MAX_SEEDS = 1 << 16  # images to project in one run
+
+
+def parse_num_range(text, what="--seeds", largest=2 ** 32 - 1, most=MAX_SEEDS):
+    """'0,2,5-7' -> [0, 2, 5, 6, 7], each once, in order. Values above `largest` (a seed NumPy takes) and lists of
+    more than `most` values are refused before a range is expanded: '0-99999999999' is a few bytes."""
+    values, total = [], 0
     for part in text.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", part)
         if not match or (match.group(2) is not None and int(match.group(2)) < int(match.group(1))):
             raise dnnlib.util.UserError("%s takes numbers and ranges such as 0,3,5-8 (got '%s')." % (what, text))
-        first = int(match.group(1))
-        values.extend(range(first, int(match.group(2) or first) + 1))
-    return values
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        total += last - first + 1
+        if last > largest or total > most:
+            raise dnnlib.util.UserError("%s takes values up to %d, at most %d of them (got '%s')." % (what, largest, most, text))
+        values.extend(range(first, last + 1))
+    return list(dict.fromkeys(values))
 
 
 def saved_steps(num_steps, num_snapshots, save_steps):
     """The steps whose projection is saved as PNG: StyleGAN2's evenly spaced snapshots, or --save-steps; always the last."""
+    if num_steps > MAX_STEPS:
+        raise dnnlib.util.UserError("--num-steps takes at most %d." % MAX_STEPS)
     if save_steps is not None:
-        steps = set(parse_num_range(save_steps, "--save-steps"))
-        if max(steps) > num_steps:
-            raise dnnlib.util.UserError("--save-steps %d is beyond --num-steps %d." % (max(steps), num_steps))
+        steps = set(parse_num_range(save_steps, "--save-steps", largest=num_steps, most=num_steps + 1))
+    elif num_snapshots > num_steps:
+        raise dnnlib.util.UserError("--num-snapshots %d is more than the %d steps." % (num_snapshots, num_steps))
     else:
         steps = set((num_steps - np.linspace(0, num_steps, num_snapshots, endpoint=False).astype(int)).tolist())
     return sorted(steps | {num_steps})

@@ -14,6 +14,8 @@ Seeds use the noise maps stored in the network, as the paper's figure does.
 
 import argparse
 import os
+import re
+import zipfile
 
 import numpy as np
 import PIL.Image
@@ -31,8 +33,8 @@ def parse_elements(text, what):
     if not elements:
         raise dnnlib.util.UserError("%s needs at least one dlatents .npy file or seed." % what)
     for element in elements:
-        if not element.isdigit() and not os.path.isfile(element):
-            raise dnnlib.util.UserError("%s: '%s' is neither a seed nor an existing dlatents file." % (what, element))
+        if not os.path.isfile(element) and not (re.fullmatch(r"[0-9]+", element) and int(element) < 2 ** 32):
+            raise dnnlib.util.UserError("%s: '%s' is neither a seed (0 to 2**32-1) nor an existing dlatents file." % (what, element))
     return elements
 
 
@@ -42,11 +44,11 @@ def style_range(spec, num_layers):
         start, stop = STYLES[spec]
         layers = range(start, num_layers if stop is None else min(stop, num_layers))
     else:
-        parts = spec.split("-")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > int(parts[1]):
+        match = re.fullmatch(r"([0-9]+)-([0-9]+)", spec)
+        if not match or int(match.group(1)) > int(match.group(2)):
             raise dnnlib.util.UserError("--styles takes coarse, middle, fine or a layer range such as 2-5 (got '%s')." % spec)
-        layers = range(int(parts[0]), int(parts[1]) + 1)
-    if len(layers) == 0 or layers.stop > num_layers:
+        layers = range(int(match.group(1)), int(match.group(2)) + 1)
+    if layers.start >= layers.stop or layers.stop > num_layers:  # (len() of a range beyond 2**63 would overflow)
         raise dnnlib.util.UserError("Style '%s' needs layers %s; this network has %d layers (0-%d): give a range such as %d-%d."
                                     % (spec, "%d and up" % layers.start if spec == "fine" else "%d-%d" % (layers.start, layers.stop - 1),
                                        num_layers, num_layers - 1, num_layers // 2, num_layers - 1))
@@ -67,26 +69,50 @@ def style_ranges(text, num_rows, num_layers):
     return [style_range(spec, num_layers) for spec in specs]
 
 
+def _read_npy(file, file_size, shapes, what):
+    """The real numbers of one .npy array (an open file or zip member) whose header gives one of `shapes`, as
+    float32; checked before its data is read, and refused when not finite."""
+    try:
+        shape, dtype = dnnlib.util.npy_header(file, file_size)
+        if dtype.kind not in "iuf" or tuple(shape) not in shapes:
+            raise ValueError("it holds %s values of shape %s; this network takes %s of shape %s"
+                             % (dtype, list(shape), "real numbers", " or ".join(str(list(s)) for s in shapes)))
+        values = np.load(file, allow_pickle=False).astype(np.float32)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise dnnlib.util.UserError("Cannot read %s: %s." % (what, str(err).splitlines()[0].rstrip(".") if str(err) else type(err).__name__))
+    if not np.all(np.isfinite(values)):
+        raise dnnlib.util.UserError("Cannot use %s: it holds NaN or infinite values (in float32)." % what)
+    return values
+
+
 def load_dlatents(path, Gs, noise_names):
     """(dlatents [num_layers, dlatent_size], noise maps dict or None) of a run_projector.py result."""
     num_layers, dlatent_size = Gs.components.synthesis.input_shape[1:]
-    try:
-        dlatents = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise dnnlib.util.UserError("Cannot read dlatents '%s': %s." % (path, str(err).splitlines()[0] if str(err) else type(err).__name__))
-    if dlatents.ndim == 3 and dlatents.shape[0] == 1:
-        dlatents = dlatents[0]
-    if dlatents.shape != (num_layers, dlatent_size):
-        raise dnnlib.util.UserError("'%s' holds dlatents of shape %s; this network takes [%d, %d]." % (path, list(dlatents.shape), num_layers, dlatent_size))
+    with open(path, "rb") as file:
+        dlatents = _read_npy(file, os.fstat(file.fileno()).st_size, [(num_layers, dlatent_size), (1, num_layers, dlatent_size)],
+                             "dlatents '%s'" % path).reshape(num_layers, dlatent_size)
     noise = None
     noise_path = path[:-len("-dlatents.npy")] + "-noise.npz" if path.endswith("-dlatents.npy") else None
     if noise_path is not None and os.path.isfile(noise_path):
-        with np.load(noise_path, allow_pickle=False) as stored:
-            noise = {name: stored[name] for name in stored.files}
-        shapes = {name: tuple(Gs.components.synthesis.vars[name].shape.as_list()) for name in noise_names}
-        if sorted(noise) != sorted(noise_names) or any(noise[name].shape != shapes[name] for name in noise_names):
-            raise dnnlib.util.UserError("'%s' does not hold this network's noise maps (%s)." % (noise_path, ", ".join(noise_names)))
-    return dlatents.astype(np.float32), noise
+        noise = _load_noise(noise_path, {name: tuple(Gs.components.synthesis.vars[name].shape.as_list()) for name in noise_names})
+    return dlatents, noise
+
+
+def _load_noise(path, shapes):
+    """The noise maps of a run_projector.py result (an .npz of one array per name in shapes), each checked by its
+    header before it is inflated: a small archive can declare gigabytes."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            if sorted(members) != sorted(name + ".npy" for name in shapes):
+                raise dnnlib.util.UserError("'%s' does not hold this network's noise maps (%s)." % (path, ", ".join(shapes)))
+            noise = {}
+            for name, shape in shapes.items():
+                with archive.open(members[name + ".npy"]) as member:
+                    noise[name] = _read_npy(member, members[name + ".npy"].file_size, [shape], "noise map %s of '%s'" % (name, path))
+            return noise
+    except (OSError, zipfile.BadZipFile) as err:
+        raise dnnlib.util.UserError("Cannot read noise maps '%s': %s." % (path, str(err).splitlines()[0] if str(err) else type(err).__name__))
 
 
 def load_sources(elements, Gs, noise_names, truncation_psi, class_idx):

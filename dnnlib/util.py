@@ -245,6 +245,25 @@ def get_obj_by_name(name):
     return get_obj_from_module(*get_module_from_obj_name(name))
 
 
+def npy_header(file, file_size):
+    """(shape, dtype) of the .npy array at the start of an open binary file (or zip member) of file_size bytes, read
+    before any data: format 1.0 or 2.0, and no more data declared than the file holds, so that a 145-byte header
+    cannot make np.load allocate terabytes. ValueError saying why not."""
+    magic = file.read(4)
+    if magic == b"PK\x03\x04":
+        raise ValueError("an archive of arrays (.npz), not one array (.npy)")
+    file.seek(0)
+    version = np.lib.format.read_magic(file)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(".npy format version %d.%d, not 1.0 or 2.0" % version)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _fortran_order, dtype = read_header(file)
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize > file_size - file.tell():
+        raise ValueError("it declares %s values, more than the file holds" % "x".join(map(str, shape)))
+    file.seek(0)
+    return shape, dtype
+
+
 def arguments_error(func, *args, **kwargs):
     """Why func(*args, **kwargs) would not bind ('' if it would, or if func has no signature to check). Checked
     before a call, so a TypeError raised inside func is never mistaken for the caller's bad arguments."""

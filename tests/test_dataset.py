@@ -264,7 +264,7 @@ def test_hostile_label_files_are_one_error(session, tmp_path, images):
     header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (10, 1000000000000), }"
     header += b" " * (118 - len(header)) + b"\n"
     cases = {
-        "is an archive of arrays \\(.npz\\)": lambda f: np.savez(f, labels=np.zeros([10, 2])),
+        "an archive of arrays \\(.npz\\)": lambda f: np.savez(f, labels=np.zeros([10, 2])),
         "declares 10x1000000000000 values, more than the file holds": lambda f: f.write(b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header + b"\0" * 64),
         "holds <U3 values, not numbers": lambda f: np.save(f, np.array([["pig"] * 2] * 10)),
         "holds NaN or infinite values": lambda f: np.save(f, np.full([10, 2], np.nan, np.float32)),

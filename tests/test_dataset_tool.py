@@ -670,7 +670,7 @@ def test_corrupt_hdf5_and_labels_are_one_line(tmp_path, capsys):
     np.savez(tmp_path / "arch-labels.npy", labels=np.zeros([2, 1]))
     os.replace(tmp_path / "arch-labels.npy.npz", tmp_path / "arch-labels.npy")
     assert run_tool("create_from_hdf5", tmp_path / "ds", tmp_path / "arch.h5") == 1
-    assert "is an archive of arrays (.npz)" in error_line(capsys)
+    assert "an archive of arrays (.npz), not one array (.npy)" in error_line(capsys)
     assert not os.path.exists(tmp_path / "ds")
     with h5py.File(tmp_path / "wide.h5", "w") as f:
         f["data8x8"] = np.zeros([2, 3, 8, 8], np.uint16)

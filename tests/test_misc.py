@@ -131,7 +131,9 @@ def test_snapshot_grid_layouts(session):
 def test_broken_progress_files_are_one_clear_error(tmp_path):
     import dnnlib
     pkl = str(tmp_path / "network-snapshot-000140.pkl")
-    for text in ["", "{", "[1, 2]", '{"cur_nimg": "lots", "total_time": 1}']:
+    hostile = ['{"cur_nimg": 1%s, "total_time": 1}' % ("0" * 400), '{"cur_nimg": 1024, "total_time": NaN}', '{"cur_nimg": 1024, "total_time": -Infinity}',
+               '{"cur_nimg": -1000, "total_time": 5}', '{"cur_nimg": true, "total_time": false}']  # would overflow, crash later or resume at -1 kimg
+    for text in ["", "{", "[1, 2]", '{"cur_nimg": "lots", "total_time": 1}'] + hostile:
         (tmp_path / "network-snapshot-000140.json").write_text(text)
         with pytest.raises(dnnlib.util.UserError, match=r"Cannot read '.*network-snapshot-000140.json'.*Delete it"):
             misc.load_progress(pkl)

@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import sys
+import zipfile
 
 import numpy as np
 import PIL.Image
@@ -284,14 +285,21 @@ def _bad_inputs(tmp_path):
         "class out of range": (generated + ["--class", "10"], "Class 10 does not exist"),
         "class unconditional": (generated + ["--network", os.path.join(DATA_DIR, "sgan32.pkl"), "--class", "1"], "not class-conditional"),
         "bad seeds": (generated + ["--seeds", "3-1"], "--seeds takes numbers"),
-        "save step too late": (generated + ["--save-steps", "6"], "beyond --num-steps 5"),
+        "save step too late": (generated + ["--save-steps", "6"], "--save-steps takes values up to 5"),
+        "huge seed range": (generated + ["--seeds", "0-99999999999"], "--seeds takes values up to 4294967295, at most 65536 of them"),
+        "seed beyond numpy": (generated + ["--seeds", "4294967296"], "--seeds takes values up to 4294967295"),
+        "huge save-step range": (generated + ["--save-steps", "0-99999999999"], "--save-steps takes values up to 5"),
+        "snapshots beyond steps": (generated + ["--num-snapshots", "99999999999"], "--num-snapshots 99999999999 is more than the 5 steps"),
+        "steps beyond the limit": (["project-generated-images", "--num-steps", "1" + "0" * 23], "--num-steps takes at most 16777216"),
         "perceptual network": (["project-generated-images", "--perceptual-network", str(tmp_path / "none.pkl")], "neither a named network"),
         "video extra": (generated + ["--video"], "pip install imageio-ffmpeg"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "non-image", "channel count", "non-square", "empty folder", "no source", "missing dataset",
-                                  "class out of range", "class unconditional", "bad seeds", "save step too late", "perceptual network", "video extra"])
+                                  "class out of range", "class unconditional", "bad seeds", "save step too late", "huge seed range",
+                                  "seed beyond numpy", "huge save-step range", "snapshots beyond steps", "steps beyond the limit",
+                                  "perceptual network", "video extra"])
 def test_bad_input_is_one_line_and_leaves_no_run_dir(session, tmp_path, capsys, monkeypatch, fresh_cache, case):
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if the video extra were not installed
     argv, message = _bad_inputs(tmp_path)[case]
@@ -338,11 +346,32 @@ def test_style_mixing_with_projected_dlatents(generated_run, tmp_path):
 
 def test_style_mixing_bad_input(session, tmp_path, capsys):
     np.save(tmp_path / "wrong.npy", np.zeros([18, 512], np.float32))
+    np.save(tmp_path / "nan.npy", np.full([8, 64], np.nan, np.float32))  # would draw a black image, exit status 0
+    np.save(tmp_path / "strings.npy", np.full([8, 64], "x"))
+    np.savez(tmp_path / "archive.npz", dlatents=np.zeros([8, 64], np.float32))
+    os.replace(tmp_path / "archive.npz", tmp_path / "archive.npy")
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+    (tmp_path / "huge.npy").write_bytes(b"\x93NUMPY\x01\x00" + bytes([len(header) + 1, 0]) + header + b"\n")  # 3.6 TiB in 90 bytes
+    np.save(tmp_path / "ok-dlatents.npy", np.zeros([8, 64], np.float32))
+    with zipfile.ZipFile(tmp_path / "ok-noise.npz", "w", zipfile.ZIP_DEFLATED) as archive:  # noise0 declares 4 GiB: refused before inflating
+        big = b"{'descr': '|u1', 'fortran_order': False, 'shape': (4294967296,), }"
+        with archive.open("noise0.npy", "w", force_zip64=True) as member:
+            member.write(b"\x93NUMPY\x01\x00" + bytes([len(big) + 1, 0]) + big + b"\n" + bytes(1 << 20))
+        for layer in range(1, 8):
+            archive.writestr("noise%d.npy" % layer, b"")
     cases = [
         (["--rows", "1", "--cols", "2", "--styles", "fine"], "Style 'fine' needs layers 8 and up; this network has 8 layers"),
-        (["--rows", str(tmp_path / "wrong.npy"), "--cols", "2"], "this network takes [8, 64]"),
+        (["--rows", "1", "--cols", "2", "--styles", "0-99999999999999999999"], "needs layers 0-99999999999999999999; this network has 8"),
+        (["--rows", str(tmp_path / "wrong.npy"), "--cols", "2"], "this network takes real numbers of shape [8, 64] or [1, 8, 64]"),
         (["--rows", "1,2", "--cols", "2", "--styles", "coarse,middle,fine"], "3 styles for 2 rows"),
-        (["--rows", str(tmp_path / "nope.npy"), "--cols", "2"], "neither a seed nor an existing dlatents file"),
+        (["--rows", str(tmp_path / "nope.npy"), "--cols", "2"], "neither a seed (0 to 2**32-1) nor an existing dlatents file"),
+        (["--rows", "4294967296", "--cols", "2"], "'4294967296' is neither a seed (0 to 2**32-1)"),
+        (["--rows", str(tmp_path / "nan.npy"), "--cols", "2"], "it holds NaN or infinite values (in float32)"),
+        (["--rows", str(tmp_path / "strings.npy"), "--cols", "2"], "it holds <U1 values of shape [8, 64]"),
+        (["--rows", str(tmp_path / "archive.npy"), "--cols", "2"], "an archive of arrays (.npz), not one array (.npy)"),
+        (["--rows", str(tmp_path / "huge.npy"), "--cols", "2"], "it declares 1000000x1000000 values, more than the file holds"),
+        (["--rows", str(tmp_path / "ok-dlatents.npy"), "--cols", "2"], "noise map noise0 of '%s': it declares 4294967296 values, more than the file holds"
+         % (tmp_path / "ok-noise.npz")),
     ]
     for argv, message in cases:
         code, _out, err = run_main(style_mix_projected, argv + ["--out", str(tmp_path / "mix.png")], capsys)

@@ -59,22 +59,12 @@ def _list_dir(path):
 
 def read_label_array(path):
     """The numbers of a label file (a .npy array: a dataset's .labels, HDF5's -labels.npy), whose header may not
-    declare more than the file holds (np.load would allocate it first); DatasetError saying why otherwise."""
+    declare more than the file holds (dnnlib.util.npy_header); DatasetError saying why otherwise."""
     try:
         with open(path, "rb") as file:
-            if file.read(4) == b"PK\x03\x04":
-                raise DatasetError("Label file '%s' is an archive of arrays (.npz), not one array (.npy)." % path)
-            file.seek(0)
-            version = np.lib.format.read_magic(file)
-            if version not in ((1, 0), (2, 0)):
-                raise DatasetError("Cannot read label file '%s': .npy format version %d.%d, not 1.0 or 2.0." % ((path,) + version))
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _fortran_order, dtype = read_header(file)
+            _shape, dtype = dnnlib.util.npy_header(file, os.fstat(file.fileno()).st_size)
             if dtype.kind not in "biuf":
                 raise DatasetError("Label file '%s' holds %s values, not numbers." % (path, dtype))
-            if int(np.prod(shape, dtype=object)) * dtype.itemsize > os.fstat(file.fileno()).st_size - file.tell():
-                raise DatasetError("Label file '%s' declares %s values, more than the file holds." % (path, "x".join(map(str, shape))))
-            file.seek(0)
             labels = np.load(file, allow_pickle=False)
     except (OSError, ValueError, EOFError, MemoryError) as err:
         raise DatasetError("Cannot read label file '%s': %s." % (path, _reason(err).rstrip(".")))

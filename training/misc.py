@@ -3,6 +3,7 @@
 import ast
 import glob
 import json
+import math
 import os
 import pickle
 import re
@@ -190,6 +191,14 @@ def json_fallback(value):
     return repr(value)
 
 
+def _is_count(value):
+    return type(value) is int and 0 <= value < 2 ** 53  # JSON's true is no count, nor are 400 digits
+
+
+def _is_duration(value):
+    return type(value) in (int, float) and math.isfinite(value) and value >= 0
+
+
 def _read_progress_file(network_pkl):
     """The snapshot's json as a dict, or None when absent; a broken one is an error naming the file."""
     path = progress_file_for(network_pkl)
@@ -200,8 +209,8 @@ def _read_progress_file(network_pkl):
             state = json.load(file)
         if isinstance(state, dict) and "cur_nimg" not in state:
             return None  # some other json that happens to share the pickle's name
-        if not isinstance(state, dict) or not isinstance(state.get("cur_nimg"), int) or not isinstance(state.get("total_time"), (int, float)):
-            raise ValueError("cur_nimg and total_time are not numbers")
+        if not isinstance(state, dict) or not _is_count(state.get("cur_nimg")) or not _is_duration(state.get("total_time")):
+            raise ValueError("cur_nimg and total_time are not image counts and seconds")
     except (OSError, ValueError) as err:
         raise dnnlib.util.UserError("Cannot read '%s' (%s). Delete it to resume from the kimg in the snapshot's name." % (path, err))
     return state
