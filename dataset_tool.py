@@ -16,7 +16,6 @@ import os
 import shutil
 import struct
 import sys
-import warnings
 import zlib
 
 import numpy as np
@@ -720,13 +719,10 @@ _16BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
 @contextlib.contextmanager
 def _open_image(path):
-    """A PIL image; any failure to read or decode it (inside the with block too) is one DatasetToolError. Beyond
-    Pillow's pixel limit (89 Mpx) it is refused, not just warned about: a 12 KB PNG can declare 10000x10000."""
+    """A PIL image (within Pillow's pixel limit, dnnlib.util.open_image); any failure to read or decode it (inside
+    the with block too) is one DatasetToolError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
-            img = PIL.Image.open(path)
-        with img:
+        with dnnlib.util.open_image(path) as img:
             yield img
     except DatasetToolError:
         raise

@@ -158,7 +158,7 @@ class Projector:
         if isinstance(self.perceptual_network, tflib.Network):
             lpips = self.perceptual_network
         else:
-            lpips = metric_base.load_aux_network(self.perceptual_network, "The projector's perceptual network", self.trust_pickles)
+            lpips = metric_base.load_aux_network(self.perceptual_network, "The projector's perceptual network", self.trust_pickles, num_inputs=2)
         images, targets = [images_for_lpips(x, min_size=self.lpips_min_size) for x in (images, targets)]
         return tf.reshape(lpips.get_output_for(images, targets), [-1])
 

@@ -110,7 +110,7 @@ def _parse_metric_args(specs):
             raise dnnlib.util.UserError("--metric-arg takes NAME=VALUE (got '%s')." % spec)
         try:
             parsed[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, MemoryError, RecursionError):  # (the last two: literals nested beyond the parser)
             parsed[name] = value
     return parsed
 

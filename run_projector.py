@@ -146,9 +146,9 @@ def load_image(path, resolution, channels, center_crop=False):
     """uint8 [C, H, W] of an image file at the network's resolution and channel count; UserError naming the file otherwise."""
     what = "'%s'" % path
     try:
-        with PIL.Image.open(path) as image:
+        with dnnlib.util.open_image(path) as image:
             image.load()
-    except (OSError, ValueError, PIL.Image.DecompressionBombError) as err:
+    except (OSError, ValueError, PIL.Image.DecompressionBombError, PIL.Image.DecompressionBombWarning) as err:
         raise dnnlib.util.UserError("%s is not an image that can be read (%s)." % (what, str(err).splitlines()[0] if str(err) else type(err).__name__))
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -402,7 +402,7 @@ def _projector_kwargs(args):
 def _check_perceptual_network(kwargs):
     if kwargs.distance == "lpips":
         from metrics import metric_base
-        metric_base.prepare_aux_network(kwargs.perceptual_network, "The projector's perceptual network", trust_pickles=kwargs.trust_pickles,
+        metric_base.prepare_aux_network(kwargs.perceptual_network, "The projector's perceptual network", trust_pickles=kwargs.trust_pickles, num_inputs=2,
                                         offline_hint="--distance pixel")
 
 

@@ -67,7 +67,7 @@ def main():
         raise dnnlib.util.UserError("--metric: the end-to-end run measures a metric of a feature network (FID, KID), not %s." % args.metric)
     config.data_dir = args.data_dir
     print(flops.cpu_line())
-    metric_base.prepare_aux_network(args.feature_network, "The feature network")
+    metric_base.prepare_aux_network(args.feature_network, "The feature network", num_inputs=1)
     tflib.init_tf()
     net = metric_base.load_aux_network(args.feature_network, "The feature network")
     print("%-44s %10s" % ("feature extraction (%s)" % args.feature_network, "images/s"))

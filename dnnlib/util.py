@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.parse
 import uuid
+import warnings
 
 import numpy as np
 
@@ -243,6 +244,15 @@ def get_obj_from_module(module, obj_name):
 
 def get_obj_by_name(name):
     return get_obj_from_module(*get_module_from_obj_name(name))
+
+
+def open_image(path):
+    """PIL.Image.open that refuses images beyond Pillow's pixel limit (89 Mpx), where Pillow itself only warns up
+    to twice that: a 12 KB PNG can declare 10000x10000. Raises PIL.Image.DecompressionBombWarning as an error."""
+    import PIL.Image
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
+        return PIL.Image.open(path)
 
 
 def npy_header(file, file_size):

@@ -41,9 +41,9 @@ def main():
         if not os.path.isdir(os.path.join(args.data_dir, name)):
             raise dnnlib.util.UserError("Dataset '%s' not found in %s." % (name, args.data_dir))
     description = "The feature network"
-    metric_base.prepare_aux_network(args.feature_network, description, trust_pickles=args.trust_pickles)
+    metric_base.prepare_aux_network(args.feature_network, description, trust_pickles=args.trust_pickles, num_inputs=1)
     tflib.init_tf()
-    feature_net = metric_base.load_aux_network(args.feature_network, description, trust_pickles=args.trust_pickles)
+    feature_net = metric_base.load_aux_network(args.feature_network, description, trust_pickles=args.trust_pickles, num_inputs=1)
     features = dataset_features(feature_net, args.dataset, args.num_images)
     reference = dataset_features(feature_net, args.reference, args.num_images)
     fid = frechet_distance(*statistics(reference), *statistics(features))

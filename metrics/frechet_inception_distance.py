@@ -40,13 +40,13 @@ class FeatureMetric(metric_base.MetricBase):
         self.feature_network = feature_network
 
     def aux_networks(self):
-        return [(self.feature_network, "The %s feature network" % self.name, OFFLINE_FEATURE_HINT)]
+        return [(self.feature_network, "The %s feature network" % self.name, OFFLINE_FEATURE_HINT, 1)]
 
     def uses_dataset(self):
         return True
 
     def _load_feature_network(self):
-        return metric_base.load_aux_network(self.feature_network, "The %s feature network" % self.name, self.trust_pickles)
+        return metric_base.load_aux_network(self.feature_network, "The %s feature network" % self.name, self.trust_pickles, num_inputs=1)
 
     def _cache_args(self):
         """What else names the cache of real statistics: nothing for Inception (the original's names), else the network."""

@@ -70,10 +70,10 @@ class LS(metric_base.MetricBase):
         _linear_svm()  # fail before any work when scikit-learn is missing
 
     def aux_networks(self):
-        return [(self.classifiers[i], "Attribute classifier %d" % i, None) for i in self.attrib_indices]
+        return [(self.classifiers[i], "Attribute classifier %d" % i, None, 2) for i in self.attrib_indices]  # images and (no) labels
 
     def _evaluate(self, Gs, num_gpus):
-        classifiers = {i: metric_base.load_aux_network(self.classifiers[i], "Attribute classifier %d" % i, self.trust_pickles)
+        classifiers = {i: metric_base.load_aux_network(self.classifiers[i], "Attribute classifier %d" % i, self.trust_pickles, num_inputs=2)
                        for i in self.attrib_indices}
         labels = self._label_feeder(Gs)
 

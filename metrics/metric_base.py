@@ -6,6 +6,7 @@ import glob
 import hashlib
 import inspect
 import os
+import reprlib
 import time
 from collections import OrderedDict
 
@@ -109,6 +110,9 @@ def _short_reason(err):
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+MAX_AUX_PICKLE_BYTES = 1 << 31  # NVIDIA's metric networks are 60-100 MB
+
+
 class _AuxSpec:
     """What an auxiliary network spec points at: kind 'function', 'file' or 'url'."""
 
@@ -157,6 +161,9 @@ class _AuxSpec:
     def read(self):
         """The pickle's bytes: from the file, the cache (any mirror), or a download (each mirror in turn)."""
         if self.kind == "file":
+            if os.path.getsize(self.location) > MAX_AUX_PICKLE_BYTES:  # a sparse file can claim any size
+                raise dnnlib.util.UserError("%s '%s' is %d bytes, more than a network pickle holds (%d)."
+                                            % (self.description, self.spec, os.path.getsize(self.location), MAX_AUX_PICKLE_BYTES))
             with open(self.location, "rb") as f:
                 return f.read()
         urls = official_urls(self.location) or [self.location]
@@ -199,26 +206,40 @@ def _load_pickle_bytes(aux, data, safe):
     return net
 
 
-def prepare_aux_network(spec, description, trust_pickles=False, offline_hint=None, way_out=None):
+def prepare_aux_network(spec, description, trust_pickles=False, offline_hint=None, way_out=None, num_inputs=None):
     """Make sure an auxiliary network can be loaded later, without building anything in the caller's graph.
 
     Downloads official files into the cache (a cached one costs a glob), checks
-    that other pickles load with the safe loader or are trusted; raises
-    dnnlib.util.UserError with one line saying what to do otherwise.
+    that other pickles load with the safe loader or are trusted, and that
+    functions and such pickles give a network of num_inputs inputs (when given);
+    raises dnnlib.util.UserError with one line saying what to do otherwise.
     """
     aux = _AuxSpec(spec, description, offline_hint, way_out)
-    if aux.kind == "function" or (aux.official and aux.cached()):
+    if aux.official and aux.cached():
+        return
+    if aux.kind == "function":
+        with _tf().Graph().as_default(), _tflib().create_session().as_default():
+            load_aux_network(spec, description, num_inputs=num_inputs)
         return
     data = aux.read()
     if aux.trusted(data, trust_pickles):
         _trusted_digests.add(hashlib.md5(data).hexdigest())
         return
     with _tf().Graph().as_default(), _tflib().create_session().as_default():
-        _load_pickle_bytes(aux, data, safe=True)
+        _with_inputs(_load_pickle_bytes(aux, data, safe=True), aux, num_inputs)
 
 
-def load_aux_network(spec, description, trust_pickles=False):
-    """An auxiliary network in the current graph, from a name, URL, pickle or 'module.function'."""
+def _with_inputs(net, aux, num_inputs):
+    """net, once it takes the num_inputs inputs its use gives it (LPIPS two image batches, a feature network one)."""
+    if num_inputs is not None and net.num_inputs != num_inputs:
+        raise dnnlib.util.UserError("%s '%s' takes %d input%s; it is used here with %d." % (aux.description, aux.spec, net.num_inputs,
+                                                                                          "" if net.num_inputs == 1 else "s", num_inputs))
+    return net
+
+
+def load_aux_network(spec, description, trust_pickles=False, num_inputs=None):
+    """An auxiliary network in the current graph, from a name, URL, pickle or 'module.function'; with num_inputs
+    inputs when given."""
     aux = _AuxSpec(spec, description)
     if aux.kind == "function":
         build = dnnlib.util.get_obj_by_name(spec)
@@ -228,9 +249,9 @@ def load_aux_network(spec, description, trust_pickles=False):
         net = build()
         if not isinstance(net, _tflib().Network):
             raise dnnlib.util.UserError("%s: '%s' returned a %s, not a network." % (description, spec, type(net).__name__))
-        return net
+        return _with_inputs(net, aux, num_inputs)
     data = aux.read()
-    return _load_pickle_bytes(aux, data, safe=not aux.trusted(data, trust_pickles))
+    return _with_inputs(_load_pickle_bytes(aux, data, safe=not aux.trusted(data, trust_pickles)), aux, num_inputs)
 
 
 def aux_network_digest(spec):
@@ -268,12 +289,29 @@ def accepted_args(metric):
     return names - {"self"}
 
 
+_COUNTS = {"num_images": 2, "num_samples": 2, "num_keep": 2, "minibatch_per_gpu": 1, "num_subsets": 1, "max_subset_size": 2}
+"""Metric arguments that are counts, with their least sensible value (statistics need two samples at least)."""
+
+
+def _settings_problem(kwargs):
+    """Why a metric's counts (and PPL's epsilon) make no sense ('' when they do): checked before any run dir exists,
+    so that --metric-arg num_images=-5 is one line, not a traceback in the run."""
+    for name, least in _COUNTS.items():
+        value = kwargs.get(name, least)
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
+            return "%s must be a whole number of at least %d, not %s" % (name, least, reprlib.repr(value))
+    epsilon = kwargs.get("epsilon", 1.0)
+    if not isinstance(epsilon, (int, float, np.number)) or isinstance(epsilon, bool) or not 0 < epsilon < np.inf:
+        return "epsilon must be a finite number above 0, not %s" % reprlib.repr(epsilon)
+    return ""
+
+
 def create_metric(metric_kwargs):
     """The metric object of one metric dict. Wrong arguments become one-line UserErrors, checked before the call so
     that a TypeError of the metric's own stays a bug with its traceback."""
     kwargs = dict(metric_kwargs)
     factory = dnnlib.util.get_obj_by_name(kwargs.pop("func_name"))
-    problem = dnnlib.util.arguments_error(factory, **kwargs)
+    problem = dnnlib.util.arguments_error(factory, **kwargs) or _settings_problem(kwargs)
     unknown = sorted(set(kwargs) - accepted_args(metric_kwargs))
     if unknown and not problem and not _takes_any_keyword(list(_constructors(factory))[-1]):  # a base class refuses them
         problem = "unexpected keyword argument %s" % ", ".join(repr(name) for name in unknown)
@@ -291,8 +329,8 @@ def prepare_metrics(metric_kwarg_list, trust_pickles=False, way_out="--metrics n
     """
     for metric_kwargs in metric_kwarg_list:
         metric = create_metric(metric_kwargs)
-        for spec, description, offline_hint in metric.aux_networks():
-            prepare_aux_network(spec, description, trust_pickles=trust_pickles or metric.trust_pickles,
+        for spec, description, offline_hint, num_inputs in metric.aux_networks():
+            prepare_aux_network(spec, description, trust_pickles=trust_pickles or metric.trust_pickles, num_inputs=num_inputs,
                                 offline_hint=offline_hint, way_out=way_out)
 
 # ----------------------------------------------------------------------------
@@ -356,7 +394,7 @@ class MetricBase:
         self._eval_time = None
 
     def aux_networks(self):
-        """[(spec, description, offline hint or None)] of the auxiliary networks this metric loads."""
+        """[(spec, description, offline hint or None, number of inputs)] of the auxiliary networks this metric loads."""
         return []
 
     def uses_dataset(self):

@@ -61,7 +61,7 @@ class PPL(metric_base.MetricBase):
         self.minibatch_per_gpu, self.perceptual_network = minibatch_per_gpu, perceptual_network
 
     def aux_networks(self):
-        return [(self.perceptual_network, "The PPL perceptual network", None)]
+        return [(self.perceptual_network, "The PPL perceptual network", None, 2)]
 
     def _interpolated_dlatents(self, Gs_clone, labels):
         """[2N, layers, C] dlatents at t and t + epsilon for N random paths, interleaved; both ends of a path share a label."""
@@ -84,7 +84,7 @@ class PPL(metric_base.MetricBase):
         return mapping.get_output_for(z, labels, is_validation=True)
 
     def _evaluate(self, Gs, num_gpus):
-        lpips = metric_base.load_aux_network(self.perceptual_network, "The PPL perceptual network", self.trust_pickles)
+        lpips = metric_base.load_aux_network(self.perceptual_network, "The PPL perceptual network", self.trust_pickles, num_inputs=2)
         labels = self._label_feeder(Gs)
 
         def scaled_distances(_gpu):

@@ -258,6 +258,17 @@ def test_only_bad_metric_arguments_become_user_errors():
         metric_base.create_metric(dict(metric_base.fid10k, num_image=5))
     with pytest.raises(TypeError, match="has no len"):
         metric_base.create_metric(dict(name="buggy", func_name="tests.toy_metrics.MetricWithABug"))
+    for setting, expected in [(dict(num_images=-5), "num_images must be a whole number of at least 2, not -5"),
+                              (dict(num_images=1e999), "num_images must be a whole number of at least 2, not inf"),
+                              (dict(num_images=True), "num_images must be a whole number of at least 2, not True"),
+                              (dict(minibatch_per_gpu=0), "minibatch_per_gpu must be")]:
+        with pytest.raises(dnnlib.util.UserError, match="Metric 'kid10k': %s" % expected):
+            metric_base.create_metric(dict(metric_base.kid10k, **setting))
+    for setting in [dict(num_subsets=0), dict(max_subset_size=-1)]:
+        with pytest.raises(dnnlib.util.UserError, match="Metric 'kid10k': %s must be" % next(iter(setting))):
+            metric_base.create_metric(dict(metric_base.kid10k, **setting))
+    with pytest.raises(dnnlib.util.UserError, match="Metric 'ppl_zfull': epsilon must be a finite number above 0, not 0"):
+        metric_base.create_metric(dict(metric_base.ppl_zfull, epsilon=0))
     assert {"feature_network", "num_images", "name"} <= metric_base.accepted_args(metric_base.fid10k)
     assert not {"self", "kwargs"} & metric_base.accepted_args(metric_base.fid10k)  # no --metric-arg kwargs=...
 
@@ -451,6 +462,19 @@ def test_grayscale_feature_network_averages_rgb_images(session):
     np.testing.assert_allclose(net.run(rgb), net.run(rgb.mean(axis=1, keepdims=True)), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="takes 1 or 3 channels, not 2"):
         net.get_output_for(tf.zeros([1, 2, 8, 8]))
+
+
+def test_auxiliary_networks_must_take_the_inputs_their_use_gives(offline, tmp_path):
+    """A feature network as LPIPS (two image batches) fails before any run, in one line; so does a file that claims
+    more bytes than any network pickle holds (a sparse file), before it is read."""
+    with pytest.raises(dnnlib.util.UserError, match="The PPL perceptual network 'fmnist' takes 1 input; it is used here with 2"):
+        metric_base.prepare_metrics([dict(metric_base.ppl_wend, perceptual_network="fmnist")])
+    with pytest.raises(dnnlib.util.UserError, match="'tests.standin_networks.make_lpips_standin' takes 2 inputs; it is used here with 1"):
+        metric_base.prepare_metrics([dict(metric_base.fid10k, feature_network="tests.standin_networks.make_lpips_standin")])
+    with open(tmp_path / "sparse.pkl", "wb") as f:
+        f.truncate(metric_base.MAX_AUX_PICKLE_BYTES + 1)
+    with pytest.raises(dnnlib.util.UserError, match="sparse.pkl' is 2147483649 bytes, more than a network pickle holds"):
+        metric_base.prepare_aux_network(str(tmp_path / "sparse.pkl"), "The feature network")
 
 
 def test_feature_network_function_names_that_build_no_network(session):

@@ -272,6 +272,7 @@ def _bad_inputs(tmp_path):
     save_gray(tmp_path / "wide.png", np.zeros([32, 48]))
     (tmp_path / "text.png").write_text("this is not a PNG")
     (tmp_path / "empty").mkdir()
+    PIL.Image.new("L", (10000, 10000)).save(tmp_path / "bomb.png")  # 100 Mpx in about 100 KB
     real = ["project-real-images", "--distance", "pixel", "--num-steps", "5"]
     generated = ["project-generated-images", "--distance", "pixel", "--num-steps", "5"]
     return {
@@ -291,6 +292,7 @@ def _bad_inputs(tmp_path):
         "huge save-step range": (generated + ["--save-steps", "0-99999999999"], "--save-steps takes values up to 5"),
         "snapshots beyond steps": (generated + ["--num-snapshots", "99999999999"], "--num-snapshots 99999999999 is more than the 5 steps"),
         "steps beyond the limit": (["project-generated-images", "--num-steps", "1" + "0" * 23], "--num-steps takes at most 16777216"),
+        "beyond the pixel limit": (real + ["--images", str(tmp_path / "bomb.png")], "exceeds limit of 89478485 pixels"),  # Pillow would only warn
         "perceptual network": (["project-generated-images", "--perceptual-network", str(tmp_path / "none.pkl")], "neither a named network"),
         "video extra": (generated + ["--video"], "pip install imageio-ffmpeg"),
     }
@@ -299,6 +301,7 @@ def _bad_inputs(tmp_path):
 @pytest.mark.parametrize("case", ["missing file", "non-image", "channel count", "non-square", "empty folder", "no source", "missing dataset",
                                   "class out of range", "class unconditional", "bad seeds", "save step too late", "huge seed range",
                                   "seed beyond numpy", "huge save-step range", "snapshots beyond steps", "steps beyond the limit",
+                                  "beyond the pixel limit",
                                   "perceptual network", "video extra"])
 def test_bad_input_is_one_line_and_leaves_no_run_dir(session, tmp_path, capsys, monkeypatch, fresh_cache, case):
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if the video extra were not installed
