@@ -15,6 +15,7 @@ Seeds use the noise maps stored in the network, as the paper's figure does.
 import argparse
 import os
 import re
+import tempfile
 import zipfile
 
 import numpy as np
@@ -178,6 +179,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     row_elements, col_elements = parse_elements(args.rows, "--rows"), parse_elements(args.cols, "--cols")
     pretrained_networks.resolve_network(args.network)
+    if os.path.isdir(args.out):  # found before the work, not after it
+        raise dnnlib.util.UserError("--out '%s' is a directory; give the PNG's file name." % args.out)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    tempfile.TemporaryFile(dir=os.path.dirname(os.path.abspath(args.out))).close()  # writable there
 
     import dnnlib.tflib as tflib  # only now: --help and bad options answer without starting TensorFlow
     tflib.init_tf()
@@ -192,7 +197,6 @@ def main(argv=None):
     cols = load_sources(col_elements, Gs, noise_names, args.truncation_psi, args.class_idx)
 
     canvas = draw_style_mixing(Gs, rows, cols, ranges)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with dnnlib.util.atomic_output(args.out) as temp:
         canvas.save(temp, format="PNG")
     print("Saved %s" % args.out)

@@ -376,6 +376,8 @@ def test_style_mixing_bad_input(session, tmp_path, capsys):
         (["--rows", str(tmp_path / "ok-dlatents.npy"), "--cols", "2"], "noise map noise0 of '%s': it declares 4294967296 values, more than the file holds"
          % (tmp_path / "ok-noise.npz")),
     ]
+    code, _out, err = run_main(style_mix_projected, ["--rows", "1", "--cols", "2", "--out", str(tmp_path)], capsys)
+    assert code == 1 and "is a directory; give the PNG's file name" in err and "Traceback" not in err, err
     for argv, message in cases:
         code, _out, err = run_main(style_mix_projected, argv + ["--out", str(tmp_path / "mix.png")], capsys)
         assert code == 1 and message in err and "Traceback" not in err, err
