@@ -217,14 +217,17 @@ def test_broken_network_states_are_refused_by_name(session, monkeypatch):
 
 
 def test_settings_that_would_load_and_then_fail_or_give_nan_are_refused(session, monkeypatch):
-    """Settings that built a network whose run crashed (a negative broadcast count) or gave NaN (a pixel norm
-    epsilon of 0 or below) are refused at load time, with one line."""
+    """Settings that built a network whose run crashed (a negative broadcast count, a label width of None, True
+    channels) or gave NaN (a pixel norm epsilon of 0 or below) are refused at load time, with one line."""
     mapping = tflib.Network("G_mapping", func_name="training.networks_stylegan.G_mapping", latent_size=8, dlatent_size=8,
                             mapping_fmaps=8, mapping_layers=1, dlatent_broadcast=2)
     paper = tflib.Network("G_paper", func_name="training.networks_progan.G_paper", num_channels=1, resolution=8, fmap_base=16,
                           fmap_max=8, latent_size=8)
+    discriminator = tflib.Network("D_paper", func_name="training.networks_progan.D_paper", num_channels=1, resolution=8, fmap_base=16, fmap_max=8)
     for net, setting, expected in [(mapping, dict(dlatent_broadcast=-1), "dlatent_broadcast must be None or a count of at least 1, not -1"),
-                                   (paper, dict(pixelnorm_epsilon=0), "the pixel norm's epsilon must be above 0, not 0")]:
+                                   (paper, dict(pixelnorm_epsilon=0), "the pixel norm's epsilon must be above 0, not 0"),
+                                   (discriminator, dict(label_size=None), "label_size must be a whole number of at least 0, not None"),
+                                   (paper, dict(num_channels=True), "num_channels must be a whole number of at least 1, not True")]:
         state = net.__getstate__()
         state = dict(state, static_kwargs=dict(state["static_kwargs"], **setting))
         with pytest.raises(NetworkPickleError, match="cannot be built with its stored settings .*: %s" % expected):

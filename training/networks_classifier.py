@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from dnnlib.tflib.network import register_architecture
+from training.networks_stylegan import check_count
 
 
 def _conv3x3_relu(x, fmaps):
@@ -35,6 +36,7 @@ def _adapt_input(images_in, num_channels, resolution):
     to an RGB network repeated (both also when C is known only at run time);
     other sizes are resized (area when shrinking).
     """
+    check_count("num_channels", num_channels, 1)
     x = tf.cast(images_in, tf.float32)
     _, channels, height, width = images_in.shape.as_list()
     accepted = sorted({1, num_channels} | ({3} if num_channels == 1 else set()))  # RGB into a grayscale network

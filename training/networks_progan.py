@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from dnnlib.tflib.network import register_architecture
-from training.networks_stylegan import (check_choice, feature_maps, lazy_select, resolution_log2_of, nearest_upscale2d, apply_bias,
+from training.networks_stylegan import (check_choice, check_count, feature_maps, lazy_select, resolution_log2_of, nearest_upscale2d, apply_bias,
                                         conv2d, conv2d_downscale2d, dense, discriminator_structure, minibatch_stddev_layer,
                                         pixel_norm, to_nchw, to_nhwc, upscale2d_conv2d)
 
@@ -77,6 +77,8 @@ def G_paper(
     is_template_graph   = False,
     **_kwargs):
     """The ProGAN generator: latents (+ labels) -> 4x4 dense -> conv blocks with pixel norm -> ToRGB."""
+    check_count("num_channels", num_channels, 1)
+    check_count("label_size", label_size, 0)
     resolution_log2 = resolution_log2_of(resolution)
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     structure = _structure(structure, is_template_graph)
@@ -168,6 +170,8 @@ def D_paper(
     is_template_graph   = False,
     **_kwargs):
     """The ProGAN discriminator: FromRGB, conv blocks down to 4x4, minibatch stddev, two dense layers."""
+    check_count("num_channels", num_channels, 1)
+    check_count("label_size", label_size, 0)
     resolution_log2 = resolution_log2_of(resolution)
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     structure = _structure(structure, is_template_graph)

@@ -593,6 +593,13 @@ def check_choice(name, value, choices):
         raise ValueError("%s must be one of %s, not %r" % (name, ", ".join(repr(c) for c in choices), value))
 
 
+def check_count(name, value, least):
+    """A clear error for a count setting (channels, label width) that is no whole number of at least `least`:
+    True or None would build a network whose run fails (settings may come from a pickle)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < least:
+        raise ValueError("%s must be a whole number of at least %d, not %r" % (name, least, value))
+
+
 def lazy_select(default, *cases):
     """Evaluate only the chosen branch: the first (condition, make) whose condition holds, else default()."""
     result = default
@@ -745,6 +752,7 @@ def G_mapping(
     dtype                   = "float32",
     **_kwargs):
     """The mapping network: an MLP from Z (and an embedded label) to W."""
+    check_count("label_size", label_size, 0)
     act, gain = _activation(mapping_nonlinearity)
 
     for tensor, width in ((latents_in, latent_size), (labels_in, label_size)):
@@ -806,6 +814,7 @@ def G_synthesis(
     single_image_strips = True,             # where faster, a minibatch of one convolves in row strips (off for training)
     **_kwargs):
     """The synthesis network: a learned 4x4 constant grown to full resolution, styled per layer."""
+    check_count("num_channels", num_channels, 1)
     resolution_log2 = resolution_log2_of(resolution)
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     act, gain = _activation(nonlinearity)
@@ -943,6 +952,8 @@ def D_basic(
     is_template_graph   = False,
     **_kwargs):
     """The discriminator: FromRGB, conv blocks down to 4x4, minibatch stddev, two dense layers."""
+    check_count("num_channels", num_channels, 1)
+    check_count("label_size", label_size, 0)
     resolution_log2 = resolution_log2_of(resolution)
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     act, gain = _activation(nonlinearity)
