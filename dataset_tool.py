@@ -647,7 +647,7 @@ def _decode_image(value):
             return img[:, :, ::-1]
     except ImportError:
         pass
-    return np.asarray(PIL.Image.open(io.BytesIO(value)).convert("RGB"))
+    return np.asarray(dnnlib.util.open_image(io.BytesIO(value)).convert("RGB"))
 
 
 def open_lsun(txn, convert, max_images, report_entries=False):

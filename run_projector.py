@@ -50,7 +50,7 @@ def parse_num_range(text, what="--seeds", largest=2 ** 32 - 1, most=MAX_SEEDS):
     more than `most` values are refused before a range is expanded: '0-99999999999' is a few bytes."""
     values, total = [], 0
     for part in text.split(","):
-        match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", part)
+        match = re.fullmatch(r"\s*([0-9]{1,20})\s*(?:-\s*([0-9]{1,20})\s*)?", part)  # (int() refuses 4300 digits)
         if not match or (match.group(2) is not None and int(match.group(2)) < int(match.group(1))):
             raise dnnlib.util.UserError("%s takes numbers and ranges such as 0,3,5-8 (got '%s')." % (what, text))
         first, last = int(match.group(1)), int(match.group(2) or match.group(1))
@@ -67,10 +67,8 @@ def saved_steps(num_steps, num_snapshots, save_steps):
         raise dnnlib.util.UserError("--num-steps takes at most %d." % MAX_STEPS)
     if save_steps is not None:
         steps = set(parse_num_range(save_steps, "--save-steps", largest=num_steps, most=num_steps + 1))
-    elif num_snapshots > num_steps:
-        raise dnnlib.util.UserError("--num-snapshots %d is more than the %d steps." % (num_snapshots, num_steps))
-    else:
-        steps = set((num_steps - np.linspace(0, num_steps, num_snapshots, endpoint=False).astype(int)).tolist())
+    else:  # more snapshots than steps: every step
+        steps = set((num_steps - np.linspace(0, num_steps, min(num_snapshots, num_steps), endpoint=False).astype(int)).tolist())
     return sorted(steps | {num_steps})
 
 

@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 import PIL.Image
@@ -34,7 +35,7 @@ def parse_elements(text, what):
     if not elements:
         raise dnnlib.util.UserError("%s needs at least one dlatents .npy file or seed." % what)
     for element in elements:
-        if not os.path.isfile(element) and not (re.fullmatch(r"[0-9]+", element) and int(element) < 2 ** 32):
+        if not os.path.isfile(element) and not (re.fullmatch(r"[0-9]{1,10}", element) and int(element) < 2 ** 32):
             raise dnnlib.util.UserError("%s: '%s' is neither a seed (0 to 2**32-1) nor an existing dlatents file." % (what, element))
     return elements
 
@@ -45,7 +46,7 @@ def style_range(spec, num_layers):
         start, stop = STYLES[spec]
         layers = range(start, num_layers if stop is None else min(stop, num_layers))
     else:
-        match = re.fullmatch(r"([0-9]+)-([0-9]+)", spec)
+        match = re.fullmatch(r"([0-9]{1,20})-([0-9]{1,20})", spec)  # (int() refuses 4300 digits)
         if not match or int(match.group(1)) > int(match.group(2)):
             raise dnnlib.util.UserError("--styles takes coarse, middle, fine or a layer range such as 2-5 (got '%s')." % spec)
         layers = range(int(match.group(1)), int(match.group(2)) + 1)
@@ -79,7 +80,7 @@ def _read_npy(file, file_size, shapes, what):
             raise ValueError("it holds %s values of shape %s; this network takes %s of shape %s"
                              % (dtype, list(shape), "real numbers", " or ".join(str(list(s)) for s in shapes)))
         values = np.load(file, allow_pickle=False).astype(np.float32)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise dnnlib.util.UserError("Cannot read %s: %s." % (what, str(err).splitlines()[0].rstrip(".") if str(err) else type(err).__name__))
     if not np.all(np.isfinite(values)):
         raise dnnlib.util.UserError("Cannot use %s: it holds NaN or infinite values (in float32)." % what)
@@ -107,6 +108,9 @@ def _load_noise(path, shapes):
             members = {info.filename: info for info in archive.infolist()}
             if sorted(members) != sorted(name + ".npy" for name in shapes):
                 raise dnnlib.util.UserError("'%s' does not hold this network's noise maps (%s)." % (path, ", ".join(shapes)))
+            odd = [info.filename for info in members.values() if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 1]
+            if odd:
+                raise dnnlib.util.UserError("'%s': %s is encrypted or compressed other than np.savez does." % (path, odd[0]))
             noise = {}
             for name, shape in shapes.items():
                 with archive.open(members[name + ".npy"]) as member:
@@ -165,6 +169,17 @@ def draw_style_mixing(Gs, rows, cols, ranges):
     return canvas
 
 
+def _check_output(path):
+    """Found before the work, not after it, and creating nothing: --out may not be a directory, and its nearest
+    existing folder must take a file."""
+    if os.path.isdir(path):
+        raise dnnlib.util.UserError("--out '%s' is a directory; give the PNG's file name." % path)
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    tempfile.TemporaryFile(dir=folder).close()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="\n".join(__doc__.splitlines()[2:]),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,10 +194,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     row_elements, col_elements = parse_elements(args.rows, "--rows"), parse_elements(args.cols, "--cols")
     pretrained_networks.resolve_network(args.network)
-    if os.path.isdir(args.out):  # found before the work, not after it
-        raise dnnlib.util.UserError("--out '%s' is a directory; give the PNG's file name." % args.out)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tempfile.TemporaryFile(dir=os.path.dirname(os.path.abspath(args.out))).close()  # writable there
+    _check_output(args.out)
 
     import dnnlib.tflib as tflib  # only now: --help and bad options answer without starting TensorFlow
     tflib.init_tf()
@@ -197,6 +209,7 @@ def main(argv=None):
     cols = load_sources(col_elements, Gs, noise_names, args.truncation_psi, args.class_idx)
 
     canvas = draw_style_mixing(Gs, rows, cols, ranges)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with dnnlib.util.atomic_output(args.out) as temp:
         canvas.save(temp, format="PNG")
     print("Saved %s" % args.out)

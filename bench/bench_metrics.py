@@ -69,7 +69,7 @@ def main():
     print(flops.cpu_line())
     metric_base.prepare_aux_network(args.feature_network, "The feature network", num_inputs=1)
     tflib.init_tf()
-    net = metric_base.load_aux_network(args.feature_network, "The feature network")
+    net = metric_base.load_aux_network(args.feature_network, "The feature network", num_inputs=1)
     print("%-44s %10s" % ("feature extraction (%s)" % args.feature_network, "images/s"))
     for minibatch in args.minibatch:
         print("%-44s %10.1f" % ("  minibatch %d" % minibatch, feature_images_per_second(net, minibatch, args.repeats)))

@@ -289,7 +289,7 @@ def accepted_args(metric):
     return names - {"self"}
 
 
-_COUNTS = {"num_images": 2, "num_samples": 2, "num_keep": 2, "minibatch_per_gpu": 1, "num_subsets": 1, "max_subset_size": 2}
+_COUNTS = {"num_images": 2, "num_samples": 2, "num_keep": 1, "minibatch_per_gpu": 1, "num_subsets": 1, "max_subset_size": 2}
 """Metric arguments that are counts, with their least sensible value (statistics need two samples at least)."""
 
 
@@ -300,6 +300,8 @@ def _settings_problem(kwargs):
         value = kwargs.get(name, least)
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
             return "%s must be a whole number of at least %d, not %s" % (name, least, reprlib.repr(value))
+    if kwargs.get("num_keep", 1) > kwargs.get("num_samples", np.inf):
+        return "num_keep (%d) must not exceed num_samples (%d)" % (kwargs["num_keep"], kwargs["num_samples"])
     epsilon = kwargs.get("epsilon", 1.0)
     if not isinstance(epsilon, (int, float, np.number)) or isinstance(epsilon, bool) or not 0 < epsilon < np.inf:
         return "epsilon must be a finite number above 0, not %s" % reprlib.repr(epsilon)
@@ -329,7 +331,8 @@ def prepare_metrics(metric_kwarg_list, trust_pickles=False, way_out="--metrics n
     """
     for metric_kwargs in metric_kwarg_list:
         metric = create_metric(metric_kwargs)
-        for spec, description, offline_hint, num_inputs in metric.aux_networks():
+        for spec, description, offline_hint, *num_inputs in metric.aux_networks():  # (a 3-tuple: inputs unchecked)
+            num_inputs = num_inputs[0] if num_inputs else None
             prepare_aux_network(spec, description, trust_pickles=trust_pickles or metric.trust_pickles, num_inputs=num_inputs,
                                 offline_hint=offline_hint, way_out=way_out)
 

@@ -267,6 +267,9 @@ def test_only_bad_metric_arguments_become_user_errors():
     for setting in [dict(num_subsets=0), dict(max_subset_size=-1)]:
         with pytest.raises(dnnlib.util.UserError, match="Metric 'kid10k': %s must be" % next(iter(setting))):
             metric_base.create_metric(dict(metric_base.kid10k, **setting))
+    with pytest.raises(dnnlib.util.UserError, match=r"Metric 'ls': num_keep \(300000\) must not exceed num_samples \(200000\)"):
+        metric_base.create_metric(dict(metric_base.ls, num_keep=300000))
+    assert metric_base._settings_problem(dict(num_images=np.int64(8), num_keep=1, num_samples=2)) == ""  # NumPy ints, LS of 2 images
     with pytest.raises(dnnlib.util.UserError, match="Metric 'ppl_zfull': epsilon must be a finite number above 0, not 0"):
         metric_base.create_metric(dict(metric_base.ppl_zfull, epsilon=0))
     assert {"feature_network", "num_images", "name"} <= metric_base.accepted_args(metric_base.fid10k)

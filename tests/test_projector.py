@@ -290,7 +290,7 @@ def _bad_inputs(tmp_path):
         "huge seed range": (generated + ["--seeds", "0-99999999999"], "--seeds takes values up to 4294967295, at most 65536 of them"),
         "seed beyond numpy": (generated + ["--seeds", "4294967296"], "--seeds takes values up to 4294967295"),
         "huge save-step range": (generated + ["--save-steps", "0-99999999999"], "--save-steps takes values up to 5"),
-        "snapshots beyond steps": (generated + ["--num-snapshots", "99999999999"], "--num-snapshots 99999999999 is more than the 5 steps"),
+        "5000-digit seed": (generated + ["--seeds", "1" * 5000], "--seeds takes numbers and ranges"),
         "steps beyond the limit": (["project-generated-images", "--num-steps", "1" + "0" * 23], "--num-steps takes at most 16777216"),
         "beyond the pixel limit": (real + ["--images", str(tmp_path / "bomb.png")], "exceeds limit of 89478485 pixels"),  # Pillow would only warn
         "perceptual network": (["project-generated-images", "--perceptual-network", str(tmp_path / "none.pkl")], "neither a named network"),
@@ -300,7 +300,7 @@ def _bad_inputs(tmp_path):
 
 @pytest.mark.parametrize("case", ["missing file", "non-image", "channel count", "non-square", "empty folder", "no source", "missing dataset",
                                   "class out of range", "class unconditional", "bad seeds", "save step too late", "huge seed range",
-                                  "seed beyond numpy", "huge save-step range", "snapshots beyond steps", "steps beyond the limit",
+                                  "seed beyond numpy", "huge save-step range", "5000-digit seed", "steps beyond the limit",
                                   "beyond the pixel limit",
                                   "perceptual network", "video extra"])
 def test_bad_input_is_one_line_and_leaves_no_run_dir(session, tmp_path, capsys, monkeypatch, fresh_cache, case):
@@ -347,6 +347,13 @@ def test_style_mixing_with_projected_dlatents(generated_run, tmp_path):
     assert np.abs(cell(3, 2) - cell(0, 2)).mean() < np.abs(cell(3, 0) - cell(0, 2)).mean()
 
 
+def test_saved_steps():
+    """Evenly spaced snapshots with the last step; more snapshots than steps save every step (quick smoke runs)."""
+    assert run_projector.saved_steps(3, 5, None) == [1, 2, 3]
+    assert run_projector.saved_steps(1000, 5, None) == [200, 400, 600, 800, 1000]
+    assert run_projector.saved_steps(10, 5, "0,3-4") == [0, 3, 4, 10]
+
+
 def test_style_mixing_bad_input(session, tmp_path, capsys):
     np.save(tmp_path / "wrong.npy", np.zeros([18, 512], np.float32))
     np.save(tmp_path / "nan.npy", np.full([8, 64], np.nan, np.float32))  # would draw a black image, exit status 0
@@ -362,13 +369,20 @@ def test_style_mixing_bad_input(session, tmp_path, capsys):
             member.write(b"\x93NUMPY\x01\x00" + bytes([len(big) + 1, 0]) + big + b"\n" + bytes(1 << 20))
         for layer in range(1, 8):
             archive.writestr("noise%d.npy" % layer, b"")
+    np.save(tmp_path / "odd-dlatents.npy", np.zeros([8, 64], np.float32))
+    with zipfile.ZipFile(tmp_path / "odd-noise.npz", "w", zipfile.ZIP_BZIP2) as archive:  # a codec np.savez never uses
+        for layer in range(8):
+            archive.writestr("noise%d.npy" % layer, b"")
     cases = [
+        (["--rows", str(tmp_path / "odd-dlatents.npy"), "--cols", "2"], "noise0.npy is encrypted or compressed other than np.savez does"),
         (["--rows", "1", "--cols", "2", "--styles", "fine"], "Style 'fine' needs layers 8 and up; this network has 8 layers"),
         (["--rows", "1", "--cols", "2", "--styles", "0-99999999999999999999"], "needs layers 0-99999999999999999999; this network has 8"),
         (["--rows", str(tmp_path / "wrong.npy"), "--cols", "2"], "this network takes real numbers of shape [8, 64] or [1, 8, 64]"),
         (["--rows", "1,2", "--cols", "2", "--styles", "coarse,middle,fine"], "3 styles for 2 rows"),
         (["--rows", str(tmp_path / "nope.npy"), "--cols", "2"], "neither a seed (0 to 2**32-1) nor an existing dlatents file"),
         (["--rows", "4294967296", "--cols", "2"], "'4294967296' is neither a seed (0 to 2**32-1)"),
+        (["--rows", "1" * 5000, "--cols", "2"], "is neither a seed (0 to 2**32-1)"),
+        (["--rows", "1", "--cols", "2", "--styles", "0-" + "9" * 5000], "--styles takes coarse, middle, fine or a layer range"),
         (["--rows", str(tmp_path / "nan.npy"), "--cols", "2"], "it holds NaN or infinite values (in float32)"),
         (["--rows", str(tmp_path / "strings.npy"), "--cols", "2"], "it holds <U1 values of shape [8, 64]"),
         (["--rows", str(tmp_path / "archive.npy"), "--cols", "2"], "an archive of arrays (.npz), not one array (.npy)"),
