@@ -6,10 +6,12 @@ Examples:
   python bench/bench_generate.py --profile                # plus the op-time split of one traced run
   python bench/bench_generate.py --no-xla                 # no XLA: plain TensorFlow ops for the layer tails and convolutions
   python bench/bench_generate.py --no-strips              # single images convolve whole (no row strips)
+  python bench/bench_generate.py --no-winograd            # 3x3 convolutions by the direct kernels only
   python bench/bench_generate.py --precision float32,bfloat16   # both, and bfloat16's error against float32
 Prints the CPU, the 3x3 conv peak measured in the same run, then a table; the figure is
 the median over --repeats timed runs after one warm-up run. 'roofline' is the conv/matmul
-work per second as a share of that conv peak (of the same precision); 'peak RSS' is the process's so far.
+work per second as a share of that conv peak (of the same precision), the work being the direct convolutions'
+(a Winograd convolution's counts as the direct one it replaces); 'peak RSS' is the process's so far.
 With several precisions, each one's images are compared with float32's for the same latents: the largest
 absolute difference of the raw output (range about -1..1) and the PSNR of the uint8 images.
 """
@@ -100,6 +102,7 @@ def main():
     parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs per setting (default: 3)")
     parser.add_argument("--no-xla", action="store_true", help="run the synthesis with xla=False (plain TensorFlow ops for the layer tails and single-image convolutions)")
     parser.add_argument("--no-strips", action="store_true", help="run the synthesis with single_image_strips=False (whole-image convolutions at minibatch 1)")
+    parser.add_argument("--no-winograd", action="store_true", help="run the synthesis with winograd=False (3x3 convolutions by the direct kernels only)")
     parser.add_argument("--profile", action="store_true", help="print the op-time split of one traced run per setting")
     parser.add_argument("--precision", default="float32", help="comma-separated: float32, bfloat16 (default: float32)")
     args = parser.parse_args()
@@ -126,6 +129,8 @@ def main():
         synthesis_options["xla"] = False
     if args.no_strips:
         synthesis_options["single_image_strips"] = False
+    if args.no_winograd:
+        synthesis_options["winograd"] = False
     width = max([18] + [len(label) for label, _Gs in networks])  # a long pickle path widens the column
     print("%-*s %-9s %-9s %-9s %9s %9s %9s %10s" % (width, "network", "minibatch", "structure", "precision", "images/s", "GFLOP/img", "GFLOP/s", "% of peak"))
     for label, Gs in networks:

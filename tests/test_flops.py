@@ -67,3 +67,13 @@ def test_convolutions_inside_xla_clusters_are_counted_where_their_branch_ran():
             convolutions = [op for op in executed if op.type == "Conv2D"]
             assert len(convolutions) == 1 and flops._compiled(convolutions[0]) == (batch == 1)
             assert flops.useful_flops(executed, batch=batch) == (2 * batch * 8 * 8 * 6 * 3 * 3 * 4, 0)
+
+
+def test_winograd_convolutions_count_the_direct_convolutions_work():
+    """A Winograd convolution counts what the direct one would: its products times 9/4, its kernel's transform not."""
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [None, 8, 6, 4])
+        networks_stylegan._conv3x3_winograd(x, tf.ones([3, 3, 4, 5]))
+        gemms = [op for op in graph.get_operations() if op.type in flops.GEMM_OPS]
+        assert sorted(op.type for op in gemms) == ["BatchMatMulV2", "MatMul"]
+        assert flops.useful_flops(gemms, batch=2) == (2 * 2 * 8 * 6 * 5 * 3 * 3 * 4, 0)

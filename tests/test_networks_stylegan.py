@@ -298,6 +298,79 @@ def test_single_image_xla_convs_match_the_plain_ones_with_gradients(session, mon
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
+def winograd_products(graph):
+    """The batched matmuls of Winograd convolutions in graph."""
+    return [op for op in graph.get_operations() if op.type == "BatchMatMulV2" and "/%s/" % ns.WINOGRAD_SCOPE in "/" + op.name]
+
+
+@pytest.mark.parametrize("static_batch, height, width", [(1, 8, 6), (None, 8, 6), (None, 2, 4)])
+def test_winograd_convs_match_the_plain_ones_with_gradients(session, monkeypatch, static_batch, height, width):
+    """conv2d by Winograd's F(2x2, 3x3) computes the plain 'SAME' convolution, borders included, with first and second
+    derivatives (the plain ones), for any minibatch; a Winograd convolution that slid its tiles or dropped a term
+    of a transform fails here."""
+    monkeypatch.setattr(ns, "_winograd_is_faster", lambda x, fmaps: True)
+    rnd = np.random.RandomState(height + width)
+    x = tf.placeholder(tf.float32, [static_batch, height, width, 6])
+    graph = tf.get_default_graph()
+    scope = "winograd_%s_%d_%d" % (static_batch, height, width)
+    with tf.variable_scope(scope) as variables:
+        ours = ns.conv2d(x, fmaps=5, kernel=3, use_wscale=True, winograd=True) + 0.5  # an op after it, as in the networks
+    with tf.variable_scope(variables, reuse=True):
+        variable = tf.get_variable("weight")
+    assert len(winograd_products(graph)) == 1 and not [op for op in graph.get_operations() if op.type == "Conv2D" and op.name.startswith(scope)]
+    variable_values = rnd.randn(3, 3, 6, 5).astype(np.float32)
+    tflib.set_vars({variable: variable_values})
+    reference = tf.nn.conv2d(x, variable * np.sqrt(2 / (3 * 3 * 6)), strides=[1, 1, 1, 1], padding="SAME") + 0.5
+    probe = tf.constant(rnd.randn(1, height, width, 5).astype(np.float32))
+
+    def with_derivatives(y):
+        grad_x, grad_w = tf.gradients(tf.reduce_sum(y * probe), [x, variable])
+        return [y, grad_x, grad_w, tf.gradients(tf.reduce_sum(tf.square(grad_x)), [variable])[0]]
+    ours, reference = with_derivatives(ours), with_derivatives(reference)
+    for batch in [1] if static_batch else [1, 3]:
+        feed = {x: (rnd.randn(batch, height, width, 6) + 2).astype(np.float32)}  # an offset, as after an activation
+        for got, want in zip(tflib.run(ours, feed), tflib.run(reference, feed)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("onednn, gpu", [(True, False), (False, False), (True, True)])
+def test_winograd_only_where_it_was_measured_faster(monkeypatch, onednn, gpu):
+    """oneDNN's CPU kernels, float32, from 32x32 and 256 channels in and out; even sizes (2x2 tiles)."""
+    monkeypatch.setattr(tflib, "onednn_enabled", lambda: onednn)
+    monkeypatch.setattr(tflib, "gpu_available", lambda: gpu)
+    expected = onednn and not gpu
+    with tf.Graph().as_default():
+        def faster(shape, fmaps=256, dtype=tf.float32):
+            return ns._winograd_is_faster(tf.placeholder(dtype, shape), fmaps)
+        assert faster([None, 32, 32, 256]) is expected and faster([8, 64, 128, 512], 512) is expected
+        assert not faster([None, 16, 16, 512], 512)  # too few tiles for the kernel's transform
+        assert not faster([None, 32, 32, 128]) and not faster([None, 32, 32, 512], 128)  # memory-bound
+        assert not faster([None, 33, 32, 256]) and not faster([None, 32, 33, 256])  # odd sizes have no 2x2 tiles
+        assert not faster([None, 32, None, 256])
+        assert not faster([None, 32, 32, 256], dtype=tf.bfloat16)
+
+
+def test_generator_takes_winograd_convs_in_generation_not_in_training(session, monkeypatch):
+    """A generator's images are the same by Winograd convolutions; xla=False, winograd=False and training graphs have none."""
+    monkeypatch.setattr(ns, "_winograd_is_faster", lambda x, fmaps: x.shape[1].value >= 8)
+    G = tflib.Network("G_winograd", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=16,
+                      fmap_base=64, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    latents = tf.placeholder(tf.float32, [None, 8])
+    graph = tf.get_default_graph()
+
+    def images_and_products(**kwargs):
+        before = set(graph.get_operations())
+        images = G.get_output_for(latents, None, randomize_noise=False, **kwargs)
+        return images, [op for op in winograd_products(graph) if op not in before]
+    (winograd, products), (plain, no_products) = images_and_products(), images_and_products(winograd=False)
+    assert len(products) == 2 and not no_products  # Conv1 at 8x8 and 16x16
+    assert not images_and_products(xla=False)[1] and not images_and_products(is_training=True)[1]
+    for batch in (1, 3):
+        feed = {latents: np.random.RandomState(batch).randn(batch, 8).astype(np.float32)}
+        got, want = tflib.run([winograd, plain], feed)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
 def test_generator_strips_single_images_in_generation_not_in_training(session, monkeypatch):
     """A 64x64 generator's one-image output is the same with strips; training graphs get none (no branch, no slices)."""
     monkeypatch.setattr(ns, "_strips_are_faster", lambda x: True)
