@@ -298,9 +298,27 @@ def test_single_image_xla_convs_match_the_plain_ones_with_gradients(session, mon
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
+def is_winograd_product(op):
+    return op.type == "BatchMatMulV2" and "/%s/" % ns.WINOGRAD_SCOPE in "/" + op.name
+
+
 def winograd_products(graph):
     """The batched matmuls of Winograd convolutions in graph."""
-    return [op for op in graph.get_operations() if op.type == "BatchMatMulV2" and "/%s/" % ns.WINOGRAD_SCOPE in "/" + op.name]
+    return [op for op in graph.get_operations() if is_winograd_product(op)]
+
+
+def tiny_generator(name, resolution):
+    """A G_style of at most 16 channels and 8-wide latents, for tests of the graphs it builds."""
+    return tflib.Network(name, func_name="training.networks_stylegan.G_style", num_channels=3, resolution=resolution,
+                         fmap_base=64, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+
+
+def images_and_new_ops(G, latents, select, **kwargs):
+    """G's images of latents (fixed noise) built with kwargs, and those ops the building added for which select(op) holds."""
+    graph = tf.get_default_graph()
+    before = set(graph.get_operations())
+    images = G.get_output_for(latents, None, randomize_noise=False, **kwargs)
+    return images, [op for op in graph.get_operations() if op not in before and select(op)]
 
 
 @pytest.mark.parametrize("static_batch, height, width", [(1, 8, 6), (None, 8, 6), (None, 2, 4)])
@@ -353,15 +371,11 @@ def test_winograd_only_where_it_was_measured_faster(monkeypatch, onednn, gpu):
 def test_generator_takes_winograd_convs_in_generation_not_in_training(session, monkeypatch):
     """A generator's images are the same by Winograd convolutions; xla=False, winograd=False and training graphs have none."""
     monkeypatch.setattr(ns, "_winograd_is_faster", lambda x, fmaps: x.shape[1].value >= 8)
-    G = tflib.Network("G_winograd", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=16,
-                      fmap_base=64, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    G = tiny_generator("G_winograd", 16)
     latents = tf.placeholder(tf.float32, [None, 8])
-    graph = tf.get_default_graph()
 
     def images_and_products(**kwargs):
-        before = set(graph.get_operations())
-        images = G.get_output_for(latents, None, randomize_noise=False, **kwargs)
-        return images, [op for op in winograd_products(graph) if op not in before]
+        return images_and_new_ops(G, latents, is_winograd_product, **kwargs)
     (winograd, products), (plain, no_products) = images_and_products(), images_and_products(winograd=False)
     assert len(products) == 2 and not no_products  # Conv1 at 8x8 and 16x16
     assert not images_and_products(xla=False)[1] and not images_and_products(is_training=True)[1]
@@ -374,15 +388,11 @@ def test_generator_takes_winograd_convs_in_generation_not_in_training(session, m
 def test_generator_strips_single_images_in_generation_not_in_training(session, monkeypatch):
     """A 64x64 generator's one-image output is the same with strips; training graphs get none (no branch, no slices)."""
     monkeypatch.setattr(ns, "_strips_are_faster", lambda x: True)
-    G = tflib.Network("G_strips", func_name="training.networks_stylegan.G_style", num_channels=3, resolution=64,
-                      fmap_base=64, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    G = tiny_generator("G_strips", 64)
     latents = tf.placeholder(tf.float32, [None, 8])
-    graph = tf.get_default_graph()
 
-    def strips_ops(**kwargs):
-        before = set(graph.get_operations())
-        images = G.get_output_for(latents, None, randomize_noise=False, xla=False, **kwargs)  # no XLA compilations to wait for
-        return images, [op for op in graph.get_operations() if op not in before and is_strips_conv(op) and "/Conv1/" in op.name]
+    def strips_ops(**kwargs):  # xla=False: no XLA compilations to wait for
+        return images_and_new_ops(G, latents, lambda op: is_strips_conv(op) and "/Conv1/" in op.name, xla=False, **kwargs)
     (with_strips, ops), (without, no_ops) = strips_ops(), strips_ops(single_image_strips=False)
     assert ops and not no_ops and not strips_ops(is_training=True)[1]
     probe = tf.constant(np.random.RandomState(0).randn(1, 3, 64, 64).astype(np.float32))
