@@ -26,7 +26,7 @@ import dnnlib  # noqa: E402  (first: sets TensorFlow's log level before TensorFl
 import dnnlib.tflib as tflib  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from dnnlib import arguments  # noqa: E402
-from training.networks_stylegan import SPATIAL_MEAN_SCOPE, WINOGRAD_SAVING, WINOGRAD_SCOPE  # noqa: E402
+from training.networks_stylegan import SPATIAL_MEAN_SCOPE, WINOGRAD_SAVING, WINOGRAD_SCOPE, built_in_scope  # noqa: E402
 
 GEMM_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MatMul", "BatchMatMulV2", "BatchMatMul")
 DEPTHWISE_OPS = ("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")
@@ -62,20 +62,15 @@ def _dims(shape, batch):
     return [batch if d is None else d for d in dims]
 
 
-def _in_scope(op, scope):
-    """Whether op was built in a name scope `scope`, which TensorFlow numbers (scope_1, ...) where it recurs."""
-    return any(part == scope or part.startswith(scope + "_") for part in op.name.split("/")[:-1])
-
-
 def op_flops(op, batch=1):
     """2 x multiply-adds of one Conv2D/MatMul-family or depthwise op, or 0; unknown batch taken as `batch`. Means
     written as matmuls (networks_stylegan.SPATIAL_MEAN_SCOPE) are reductions, not the network's work: 0. A Winograd
     convolution (WINOGRAD_SCOPE) counts the direct convolution's work: its products' times WINOGRAD_SAVING, its
     kernel's transform 0, so a layer's count and the share of the peak do not depend on how it ran."""
     kind = op.type
-    if kind not in GEMM_OPS and kind not in DEPTHWISE_OPS or _in_scope(op, SPATIAL_MEAN_SCOPE):
+    if kind not in GEMM_OPS and kind not in DEPTHWISE_OPS or built_in_scope(op, SPATIAL_MEAN_SCOPE):
         return 0
-    if _in_scope(op, WINOGRAD_SCOPE):
+    if built_in_scope(op, WINOGRAD_SCOPE):
         return int(round(_op_flops(op, batch) * WINOGRAD_SAVING)) if kind == "BatchMatMulV2" else 0
     return _op_flops(op, batch)
 

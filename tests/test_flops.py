@@ -77,3 +77,9 @@ def test_winograd_convolutions_count_the_direct_convolutions_work():
         gemms = [op for op in graph.get_operations() if op.type in flops.GEMM_OPS]
         assert sorted(op.type for op in gemms) == ["BatchMatMulV2", "MatMul"]
         assert flops.useful_flops(gemms, batch=2) == (2 * 2 * 8 * 6 * 5 * 3 * 3 * 4, 0)
+
+
+def test_scope_numbering_is_told_from_other_names():
+    with tf.Graph().as_default():
+        ops = [tf.no_op(name="%s/op" % scope) for scope in ("Winograd", "Winograd_1", "Winograd_12", "Winograd_foo", "Winograd1")]
+        assert [networks_stylegan.built_in_scope(op, "Winograd") for op in ops] == [True, True, True, False, False]

@@ -299,7 +299,7 @@ def test_single_image_xla_convs_match_the_plain_ones_with_gradients(session, mon
 
 
 def is_winograd_product(op):
-    return op.type == "BatchMatMulV2" and "/%s/" % ns.WINOGRAD_SCOPE in "/" + op.name
+    return op.type == "BatchMatMulV2" and ns.built_in_scope(op, ns.WINOGRAD_SCOPE)
 
 
 def winograd_products(graph):
@@ -344,7 +344,10 @@ def test_winograd_convs_match_the_plain_ones_with_gradients(session, monkeypatch
     def with_derivatives(y):
         grad_x, grad_w = tf.gradients(tf.reduce_sum(y * probe), [x, variable])
         return [y, grad_x, grad_w, tf.gradients(tf.reduce_sum(tf.square(grad_x)), [variable])[0]]
+    before = set(graph.get_operations())
     ours, reference = with_derivatives(ours), with_derivatives(reference)
+    gradient_ops = [op for op in graph.get_operations() if op not in before]
+    assert not [op for op in gradient_ops if op.type == "BatchMatMulV2" or ns.built_in_scope(op, ns.WINOGRAD_SCOPE)]  # the plain gradient
     for batch in [1] if static_batch else [1, 3]:
         feed = {x: (rnd.randn(batch, height, width, 6) + 2).astype(np.float32)}  # an offset, as after an activation
         for got, want in zip(tflib.run(ours, feed), tflib.run(reference, feed)):
@@ -362,6 +365,7 @@ def test_winograd_only_where_it_was_measured_faster(monkeypatch, onednn, gpu):
             return ns._winograd_is_faster(tf.placeholder(dtype, shape), fmaps)
         assert faster([None, 32, 32, 256]) is expected and faster([8, 64, 128, 512], 512) is expected
         assert not faster([None, 16, 16, 512], 512)  # too few tiles for the kernel's transform
+        assert not faster([None, 16, 64, 256]) and not faster([None, 64, 16, 256])
         assert not faster([None, 32, 32, 128]) and not faster([None, 32, 32, 512], 128)  # memory-bound
         assert not faster([None, 33, 32, 256]) and not faster([None, 32, 33, 256])  # odd sizes have no 2x2 tiles
         assert not faster([None, 32, None, 256])
@@ -379,6 +383,7 @@ def test_generator_takes_winograd_convs_in_generation_not_in_training(session, m
     (winograd, products), (plain, no_products) = images_and_products(), images_and_products(winograd=False)
     assert len(products) == 2 and not no_products  # Conv1 at 8x8 and 16x16
     assert not images_and_products(xla=False)[1] and not images_and_products(is_training=True)[1]
+    assert not images_and_products(is_training=True, xla=True)[1]  # training graphs have none even with XLA's tails
     for batch in (1, 3):
         feed = {latents: np.random.RandomState(batch).randn(batch, 8).astype(np.float32)}
         got, want = tflib.run([winograd, plain], feed)

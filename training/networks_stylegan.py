@@ -7,6 +7,7 @@ original's, so official weights load 1:1.
 """
 
 import contextlib
+import re
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -335,22 +336,24 @@ _WINOGRAD_MIN_CHANNELS = 256  # with fewer, a layer is bound by memory: the 4x l
 def _winograd_is_faster(x, fmaps):
     """Whether x's 3x3 convolution to fmaps channels is faster by _conv3x3_winograd: float32 on oneDNN's CPU kernels,
     at least 32x32 and 256 channels in and out (2-vCPU Zen 5, AVX-512; the official layout's 32x32 and 64x64 layers:
-    1.22x and 1.32x for one image, 1.36x and 1.07x for eight; 16x16 0.92x, 128x128 with 128 channels 0.69x).
-    cuDNN has its own Winograd kernels."""
+    1.22x and 1.32x for one image, 1.36x and 1.07x for eight; 16x16 0.92x, 128x128 with 128 channels 0.69x). With
+    oneDNN capped at AVX2 on that CPU it beat the strips and single-image XLA convolutions too (one image: 64x64
+    16 against 42 ms, 32x32 18 against 26), hence before them; a real AVX2 CPU was not measured. cuDNN has its
+    own Winograd kernels."""
     height, width, channels = x.shape[1].value, x.shape[2].value, x.shape[3].value
     even = height is not None and width is not None and height % 2 == 0 and width % 2 == 0
     return (even and min(height, width) >= _WINOGRAD_MIN_SIZE and min(channels, fmaps) >= _WINOGRAD_MIN_CHANNELS
             and x.dtype == tf.float32 and tflib.onednn_enabled() and not tflib.gpu_available())
 
 
-def _combine(coefs, terms):
-    """sum_i coefs[i] * terms[i], skipping zero coefficients and multiplying by none of +-1."""
+def _combine(signs, terms):
+    """sum_i signs[i] * terms[i] for signs of 1, -1 or 0 (Winograd's tile and output transforms): adds only."""
     total = None
-    for coef, term in zip(coefs, terms):
-        if coef == 0:
-            continue
-        term = term if coef == 1 else -term if coef == -1 else term * coef
-        total = term if total is None else total + term
+    for sign, term in zip(signs, terms):
+        assert sign in (-1, 0, 1)
+        if sign:
+            term = term if sign == 1 else -term
+            total = term if total is None else total + term
     return total
 
 
@@ -359,6 +362,7 @@ def _conv3x3_winograd(x, w):
     outputs' transforms as XLA loops, the products as one batched matmul of oneDNN. Closer to float64's sums than
     the direct convolution (512 channels at 32x32: max error 4e-6 against 1.3e-5)."""
     _, height, width, channels = [d.value for d in x.shape]
+    assert height % 2 == 0 and width % 2 == 0, "Winograd's 2x2 output tiles need an even height and width"
     fmaps = w.shape[3].value
     tiles_down, tiles_across = height // 2, width // 2
     with tf.name_scope(WINOGRAD_SCOPE):
@@ -367,17 +371,17 @@ def _conv3x3_winograd(x, w):
             padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
             rows = [padded[:, i:i + height:2] for i in range(4)]  # row i of every tile: [N, H/2, W+2, C]
             tiles = []
-            for row in (_combine(coefs, rows) for coefs in _WINOGRAD_TILE):
+            for row in (_combine(signs, rows) for signs in _WINOGRAD_TILE):
                 columns = [row[:, :, j:j + width:2] for j in range(4)]
-                tiles += [_combine(coefs, columns) for coefs in _WINOGRAD_TILE]
+                tiles += [_combine(signs, columns) for signs in _WINOGRAD_TILE]
             tiles = tf.reshape(tf.stack(tiles), [16, -1, tiles_down * tiles_across, channels])
         products = tf.matmul(tiles, kernels)  # [16, N, tiles, out]
         with _xla_scope(True):
             products = tf.unstack(tf.reshape(products, [4, 4, -1, tiles_down, tiles_across, fmaps]))
             output_rows = []
-            for row in (_combine(coefs, products) for coefs in _WINOGRAD_OUTPUT):  # [4, N, H/2, W/2, out]
+            for row in (_combine(signs, products) for signs in _WINOGRAD_OUTPUT):  # [4, N, H/2, W/2, out]
                 columns = tf.unstack(row)
-                output_rows.append(tf.stack([_combine(coefs, columns) for coefs in _WINOGRAD_OUTPUT], axis=3))
+                output_rows.append(tf.stack([_combine(signs, columns) for signs in _WINOGRAD_OUTPUT], axis=3))
             return tf.reshape(tf.stack(output_rows, axis=2), [-1, height, width, fmaps])
 
 
@@ -544,6 +548,11 @@ def pixel_norm(x, epsilon=1e-8):
 
 
 SPATIAL_MEAN_SCOPE = "SpatialMean"  # reductions written as matmuls: bench/flops.py does not count them as the network's work
+
+
+def built_in_scope(op, scope):
+    """Whether op was built in a name scope `scope`, which TensorFlow numbers (scope_1, ...) where it recurs."""
+    return any(re.fullmatch(re.escape(scope) + r"(_\d+)?", part) for part in op.name.split("/")[:-1])
 
 
 def _spatial_mean(x):
@@ -796,6 +805,7 @@ def G_style(
     if is_training:  # a training step is compute-bound: XLA's layer tails gain nothing there (bench_train: -2% at 64x64, -1% at 128x128)
         synthesis_kwargs.setdefault("xla", False)
         synthesis_kwargs.setdefault("single_image_strips", False)  # nor single-image strips: its minibatches are batched
+        synthesis_kwargs.setdefault("winograd", False)  # nor Winograd's: measured for generation only
     with tf.control_dependencies([tf.assign(components.synthesis.find_var("lod"), lod_in)]):
         synthesis = components.synthesis
         images_out = synthesis.get_output_for(dlatents, force_clean_graph=is_template_graph, **synthesis_kwargs)
