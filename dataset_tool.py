@@ -714,9 +714,6 @@ def create_lsun_wide(tfrecord_dir, lmdb_dir, width=512, height=384, max_images=N
 # ----------------------------------------------------------------------------
 # Folders of images and HDF5 archives.
 
-_16BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
-
-
 @contextlib.contextmanager
 def _open_image(path):
     """A PIL image (within Pillow's pixel limit, dnnlib.util.open_image); any failure to read or decode it (inside
@@ -730,12 +727,8 @@ def _open_image(path):
         raise DatasetToolError("Cannot read image '%s': %s." % (path, _reason(err).rstrip(".")))
 
 
-def _is_16bit(img):
-    return img.mode in _16BIT_MODES or (img.mode == "I" and img.format == "PNG")  # older Pillow reads 16-bit PNGs as 'I'
-
-
 def _check_pixel_format(img, path):
-    if img.mode in ("I", "F") and not _is_16bit(img):
+    if img.mode in ("I", "F") and not dnnlib.util.is_16bit_gray(img):
         raise DatasetToolError("'%s' stores %s pixels (PIL mode %s) with no fixed 8-bit scale; convert it to 8-bit grayscale or RGB first."
                                % (path, "32-bit integer" if img.mode == "I" else "floating-point", img.mode))
 
@@ -743,9 +736,8 @@ def _check_pixel_format(img, path):
 def _pixels(img, mode, path):
     """uint8 HW or HWC pixels in `mode` ('L', 'RGB', or None = as stored); 16-bit grayscale is scaled by 1/257."""
     _check_pixel_format(img, path)
-    if _is_16bit(img):
-        values = np.asarray(img).astype(np.uint32)
-        gray = ((values * 2 + 257) // 514).astype(np.uint8)  # round(v / 257): 0..65535 -> 0..255
+    if dnnlib.util.is_16bit_gray(img):
+        gray = dnnlib.util.gray16_to_uint8(img)
         return np.repeat(gray[:, :, np.newaxis], 3, axis=2) if mode == "RGB" else gray
     return np.asarray(img if mode is None or img.mode == mode else img.convert(mode))
 

@@ -141,7 +141,7 @@ def _parse_command_line(metrics, tasks, num_gpus):
     parser.add_argument("--data-dir", help="where datasets live (default: %s)" % config.data_dir)
     parser.add_argument("--result-dir", help="where the evaluation runs go (default: %s)" % config.result_dir)
     parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="mirror the reals (FID statistics), as in training")
-    parser.add_argument("--num-images", type=arguments.positive_int, help="images (or samples) per metric instead of the metric's default, for quick runs")
+    parser.add_argument("--num-images", type=arguments.sample_count, help="images (or samples) per metric instead of the metric's default, for quick runs")
     parser.add_argument("--num-gpus", type=arguments.positive_int, help="number of GPUs (default: %d)" % num_gpus)
     parser.add_argument("--metric-arg", action="append", default=[], metavar="NAME=VALUE",
                         help="extra metric argument, e.g. feature_network=fmnist (FID, KID), perceptual_network=... (PPL), classifiers=[...] (LS)")
@@ -161,8 +161,6 @@ def _parse_command_line(metrics, tasks, num_gpus):
     if args.trust_pickles:
         metrics = [EasyDict(m, trust_pickles=True) for m in metrics]
     if args.num_images is not None:
-        if args.num_images < 2:
-            raise dnnlib.util.UserError("--num-images must be at least 2.")
         metrics = [_metric_with_size(m, args.num_images) for m in metrics]
     if args.network is not None:
         network = pretrained_networks.resolve_network(args.network)

@@ -148,6 +148,8 @@ def load_image(path, resolution, channels, center_crop=False):
             image.load()
     except (OSError, ValueError, PIL.Image.DecompressionBombError, PIL.Image.DecompressionBombWarning) as err:
         raise dnnlib.util.UserError("%s is not an image that can be read (%s)." % (what, str(err).splitlines()[0] if str(err) else type(err).__name__))
+    if dnnlib.util.is_16bit_gray(image):  # as dataset_tool.py stores it
+        image = PIL.Image.fromarray(dnnlib.util.gray16_to_uint8(image), "L")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("1", "LA", "L"):

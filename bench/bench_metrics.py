@@ -57,7 +57,7 @@ def main():
     parser.add_argument("--dataset", default="fashion-mnist", help="dataset inside --data-dir for the end-to-end run")
     parser.add_argument("--data-dir", default=config.data_dir, help="where datasets live (default: %(default)s)")
     parser.add_argument("--metric", default="fid10k", help="metric for the end-to-end run (default: fid10k)")
-    parser.add_argument("--num-images", type=arguments.positive_int, default=None, help="images per metric instead of its default")
+    parser.add_argument("--num-images", type=arguments.sample_count, default=None, help="images per metric instead of its default")
     parser.add_argument("--minibatch", type=arguments.positive_ints, default="8,64", help="comma-separated feature-extraction minibatch sizes (default: 8,64)")
     parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs per minibatch size (default: 3)")
     args = parser.parse_args()

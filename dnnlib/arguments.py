@@ -30,6 +30,11 @@ def nonnegative_int(text):
     return _integer(text, 0)
 
 
+def sample_count(text):
+    """A number of samples that statistics are taken over (FID's covariance, KID's unbiased MMD): at least 2."""
+    return _integer(text, 2)
+
+
 def image_size(text):
     """A resolution datasets and networks can have: a power of two, at least 4."""
     value = _integer(text, 4)

@@ -255,6 +255,21 @@ def open_image(path):
         return PIL.Image.open(path)
 
 
+_16BIT_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
+
+
+def is_16bit_gray(image):
+    """Whether a PIL image holds 16-bit grayscale pixels (older Pillow reads such PNGs as mode 'I')."""
+    return image.mode in _16BIT_GRAY_MODES or (image.mode == "I" and image.format == "PNG")
+
+
+def gray16_to_uint8(image):
+    """uint8 [H, W] of a 16-bit grayscale PIL image: round(v / 257), which maps 0..65535 onto 0..255 exactly as the
+    8-bit version of the image holds it (PIL's own conversion clips at 255 instead)."""
+    values = np.asarray(image).astype(np.uint32)
+    return ((values * 2 + 257) // 514).astype(np.uint8)
+
+
 def npy_header(file, file_size):
     """(shape, dtype) of the .npy array at the start of an open binary file (or zip member) of file_size bytes, read
     before any data: format 1.0 or 2.0, and no more data declared than the file holds, so that a 145-byte header

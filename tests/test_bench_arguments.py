@@ -29,7 +29,10 @@ from bench import bench_train  # noqa: E402
     (["dataset_tool.py", "create_mnistrgb", "out", "mnist", "--random_seed", "-1"], "argument --random_seed: -1 is below 0"),
     (["dataset_tool.py", "create_lsun_wide", "out", "lsun", "--width", "0"], "argument --width: 0 is below 4"),
     (["dataset_tool.py", "create_lsun", "out", "lsun", "--resolution", "48"], "argument --resolution: 48 is not a power of two"),
-    (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--num-images", "0"], "argument --num-images: 0 is below 1"),
+    (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--num-images", "1"], "argument --num-images: 1 is below 2"),
+    (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--max-subset-size", "1"], "argument --max-subset-size: 1 is below 2"),
+    (["run_metrics.py", "--num-images", "1"], "argument --num-images: 1 is below 2"),
+    (["bench/bench_metrics.py", "--num-images", "1"], "argument --num-images: 1 is below 2"),
 ])
 def test_senseless_counts_are_refused_before_any_work(args, message):
     result = run_python(args)

@@ -396,3 +396,14 @@ def test_style_mixing_bad_input(session, tmp_path, capsys):
         code, _out, err = run_main(style_mix_projected, argv + ["--out", str(tmp_path / "mix.png")], capsys)
         assert code == 1 and message in err and "Traceback" not in err, err
     assert not (tmp_path / "mix.png").exists()
+
+
+def test_16bit_grayscale_targets_are_scaled_as_dataset_tool_stores_them(tmp_path):
+    """A 16-bit grayscale PNG projects as its 8-bit version (round(v / 257)), not clipped at 255 as PIL converts it."""
+    values = np.random.RandomState(16).randint(0, 65536, [8, 8]).astype(np.uint16)
+    values[0, :3] = [0, 128, 65535]
+    path = str(tmp_path / "gray16.png")
+    PIL.Image.fromarray(values).save(path)
+    expected = np.floor(values / 257.0 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(run_projector.load_image(path, 8, 1), expected[np.newaxis])
+    np.testing.assert_array_equal(run_projector.load_image(path, 8, 3), np.repeat(expected[np.newaxis], 3, axis=0))
