@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -143,3 +144,44 @@ def test_broken_progress_files_are_one_clear_error(tmp_path):
     misc.save_progress(pkl, 141000, 12.5, dataset_args={"tfrecord_dir": "x", "resolution": 8}, mirror_augment=True)
     assert misc.load_progress(pkl) == (141.0, 12.5)
     assert misc.load_snapshot_options(pkl) == {"dataset_args": {"tfrecord_dir": "x", "resolution": 8}, "mirror_augment": True}
+
+
+HOSTILE_DATASET_SETTINGS = [  # (dataset settings a run's file may hold, what the error says)
+    ({"tfrecord_dir": "x", "class_name": "subprocess.run", "args": ["touch", "pwned"]}, "class_name 'subprocess.run'"),
+    ({"class_name": "training.dataset.TFRecordDataset"}, "with a tfrecord_dir"),
+    ({"tfrecord_dir": "x", "verbose": True}, "'verbose' is no setting of TFRecordDataset"),
+    ({"tfrecord_dir": ["x"]}, "tfrecord_dir = ['x'] is not a value it takes"),
+    ({"tfrecord_dir": "x", "resolution": "1" * 5000}, "resolution = '1111"),
+    ({"tfrecord_dir": "x", "max_label_size": True}, "max_label_size = True"),
+]
+
+
+@pytest.mark.parametrize("settings, message", HOSTILE_DATASET_SETTINGS)
+def test_dataset_settings_read_back_from_a_run_cannot_name_code(tmp_path, settings, message):
+    """A snapshot's json and a run dir's config.txt may come with a downloaded network: only TFRecordDataset's settings,
+    as plain values, are read back from them (dataset.load_dataset would call any class_name with any arguments)."""
+    import dnnlib
+    pkl = str(tmp_path / "network-snapshot-000140.pkl")
+    misc.save_progress(pkl, 140000, 1.0, dataset_args=settings, mirror_augment=False)
+    with pytest.raises(dnnlib.util.UserError, match=r"Cannot use the dataset settings in '.*network-snapshot-000140.json': .*%s" % re.escape(message)):
+        misc.load_snapshot_options(pkl)
+    (tmp_path / "config.txt").write_text("{   'dataset': %r,\n    'train': {'total_kimg': 5}}\n" % (settings,))
+    with pytest.raises(dnnlib.util.UserError, match=r"Cannot use the dataset settings in '.*config.txt': .*%s" % re.escape(message)):
+        misc.parse_config_for_previous_run(str(tmp_path))
+    assert not (tmp_path / "pwned").exists() and not os.path.exists("pwned")
+
+
+def test_unreadable_run_config_is_one_clear_error(tmp_path):
+    import dnnlib
+    for text in ["dataset = " + "[" * 100000 + "]" * 100000, "dataset = [1, 2]", "dataset = {'tfrecord_dir': __import__('os')}"]:
+        (tmp_path / "config.txt").write_text(text + "\n")
+        with pytest.raises(dnnlib.util.UserError, match=r"Cannot read the dataset settings in '.*config.txt'"):
+            misc.parse_config_for_previous_run(str(tmp_path))
+
+
+def test_the_default_dataset_class_and_every_setting_are_read_back(tmp_path):
+    pkl = str(tmp_path / "network-snapshot-000140.pkl")
+    settings = {"class_name": "training.dataset.TFRecordDataset", "tfrecord_dir": "x", "resolution": None, "label_file": None,
+                "max_label_size": "full", "repeat": False, "shuffle_mb": 0, "prefetch_mb": 16, "buffer_mb": 8, "num_threads": 1}
+    misc.save_progress(pkl, 140000, 1.0, dataset_args=settings, mirror_augment=True)
+    assert misc.load_snapshot_options(pkl) == {"dataset_args": settings, "mirror_augment": True}

@@ -7,6 +7,7 @@ import math
 import os
 import pickle
 import re
+import reprlib
 
 import numpy as np
 import PIL.Image
@@ -230,7 +231,33 @@ def load_snapshot_options(network_pkl):
     state = _read_progress_file(network_pkl)
     if state is None or "dataset_args" not in state:
         return None
-    return dict(dataset_args=state["dataset_args"], mirror_augment=bool(state.get("mirror_augment", False)))
+    dataset_args = checked_dataset_args(state["dataset_args"], progress_file_for(network_pkl))
+    return dict(dataset_args=dataset_args, mirror_augment=bool(state.get("mirror_augment", False)))
+
+
+_DATASET_CLASS = "training.dataset.TFRecordDataset"
+_DATASET_SETTINGS = {  # what a run's files may set for its dataset: TFRecordDataset's settings, as the value types they take
+    "tfrecord_dir": (str,), "resolution": (int, type(None)), "label_file": (str, type(None)), "max_label_size": (int,),
+    "repeat": (bool,), "shuffle_mb": (int,), "prefetch_mb": (int,), "buffer_mb": (int,), "num_threads": (int,)}
+
+
+def checked_dataset_args(dataset_args, source):
+    """dataset_args read back from a run's files (a snapshot's json, a run dir's config.txt), which may have come with
+    a downloaded network: TFRecordDataset's settings as plain values, so that no such file can name a class or
+    function to call (class_name) or hand it arguments. UserError naming source otherwise."""
+    def refuse(why):
+        raise dnnlib.util.UserError("Cannot use the dataset settings in '%s': %s." % (source, why))
+    if not isinstance(dataset_args, dict) or "tfrecord_dir" not in dataset_args:
+        refuse("not a dict of dataset settings with a tfrecord_dir")
+    for key, value in dataset_args.items():
+        if key == "class_name":
+            if value != _DATASET_CLASS:
+                refuse("class_name %s; only %s is read back from a run's files" % (dnnlib.util.one_line(reprlib.repr(value)), _DATASET_CLASS))
+        elif key not in _DATASET_SETTINGS:
+            refuse("%s is no setting of TFRecordDataset" % dnnlib.util.one_line(reprlib.repr(key)))
+        elif type(value) not in _DATASET_SETTINGS[key] and not (key == "max_label_size" and value == "full"):
+            refuse("%s = %s is not a value it takes" % (key, dnnlib.util.one_line(reprlib.repr(value))))
+    return dataset_args
 
 
 def load_progress(network_pkl):
@@ -251,13 +278,19 @@ _CONFIG_LINE = re.compile(r"^{?\s*'(\w+)':\s*{(.*)(},|}})$")  # "'dataset': {...
 def parse_config_for_previous_run(run_id) -> dict:
     """The `dataset` and `train` settings of a run, read back from its config.txt (without executing it)."""
     run_dir = locate_run_dir(run_id)
+    path = os.path.join(run_dir, "config.txt")
     cfg = {"dataset": {}, "train": {}}
-    with open(os.path.join(run_dir, "config.txt"), "rt") as file:
+    with open(path, "rt") as file:
         for line in file:
             line = _CONFIG_LINE.sub(r"\1 = {\2}", line.strip())
             for key in ("dataset", "train"):
                 if line.startswith(key + " ="):
-                    cfg[key] = ast.literal_eval(line[len(key) + 2:].strip())
+                    try:
+                        cfg[key] = ast.literal_eval(line[len(key) + 2:].strip())
+                    except (ValueError, SyntaxError, MemoryError, RecursionError) as err:
+                        raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (%s)." % (key, path, type(err).__name__)) from None
+                    if not isinstance(cfg[key], dict):
+                        raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (not a dict)." % (key, path))
 
     # Settings written by older releases.
     dataset = cfg["dataset"]
@@ -269,6 +302,8 @@ def parse_config_for_previous_run(run_id) -> dict:
         max_labels = dataset.pop("max_labels")
         dataset["max_label_size"] = {None: 0, "all": "full"}.get(max_labels, max_labels)
     dataset.pop("max_images", None)
+    if dataset:
+        checked_dataset_args(dataset, path)
     return cfg
 
 
