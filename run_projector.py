@@ -140,24 +140,28 @@ def _fit(image, resolution, center_crop, what):
     return image
 
 
+def _gray_or_rgb(image, what):
+    """image decoded as 8-bit 'L' or 'RGB' (16-bit grayscale scaled as dataset_tool.py stores it); Pillow's errors
+    on a broken file (a palette's transparency beyond its colours) pass through to the caller."""
+    if dnnlib.util.is_16bit_gray(image):
+        return PIL.Image.fromarray(dnnlib.util.gray16_to_uint8(image), "L")
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("1", "LA", "L"):
+        return image.convert("L")
+    if image.mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
+        return image.convert("RGB")
+    raise dnnlib.util.UserError("%s has pixel format %s; save it as 8-bit grayscale or RGB." % (what, image.mode))
+
+
 def load_image(path, resolution, channels, center_crop=False):
     """uint8 [C, H, W] of an image file at the network's resolution and channel count; UserError naming the file otherwise."""
     what = "'%s'" % path
     try:
         with dnnlib.util.open_image(path) as image:
-            image.load()
+            image = _gray_or_rgb(image, what)
     except (OSError, ValueError, PIL.Image.DecompressionBombError, PIL.Image.DecompressionBombWarning) as err:
         raise dnnlib.util.UserError("%s is not an image that can be read (%s)." % (what, str(err).splitlines()[0] if str(err) else type(err).__name__))
-    if dnnlib.util.is_16bit_gray(image):  # as dataset_tool.py stores it
-        image = PIL.Image.fromarray(dnnlib.util.gray16_to_uint8(image), "L")
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("1", "LA", "L"):
-        image = image.convert("L")
-    elif image.mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
-        image = image.convert("RGB")
-    else:
-        raise dnnlib.util.UserError("%s has pixel format %s; save it as 8-bit grayscale or RGB." % (what, image.mode))
     image = _fit(image, resolution, center_crop, what)
     array = np.asarray(image)
     array = array[:, :, np.newaxis] if array.ndim == 2 else array

@@ -6,13 +6,15 @@ import argparse
 import math
 
 
-def _integer(text, smallest):
+def _integer(text, smallest, largest=None):
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError("'%s' is not an integer" % text) from None
     if value < smallest:
         raise argparse.ArgumentTypeError("%d is below %d" % (value, smallest))
+    if largest is not None and value > largest:
+        raise argparse.ArgumentTypeError("%d is above %d" % (value, largest))
     return value
 
 
@@ -30,9 +32,18 @@ def nonnegative_int(text):
     return _integer(text, 0)
 
 
+MOST_SAMPLES = 10 ** 8  # beyond it NumPy cannot even shape the feature arrays
+MOST_SUBSETS = 10 ** 6  # KID's subsets: each one is a full pass over its samples
+
+
 def sample_count(text):
     """A number of samples that statistics are taken over (FID's covariance, KID's unbiased MMD): at least 2."""
-    return _integer(text, 2)
+    return _integer(text, 2, MOST_SAMPLES)
+
+
+def subset_count(text):
+    """How many subsets KID averages over: 1 to a million (each one is a full pass over its samples)."""
+    return _integer(text, 1, MOST_SUBSETS)
 
 
 def image_size(text):

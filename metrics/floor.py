@@ -32,7 +32,7 @@ def main():
     parser.add_argument("--feature-network", default=INCEPTION_URL, help="as --metric-arg feature_network of run_metrics.py (default: Inception)")
     parser.add_argument("--trust-pickles", action="store_true", help="allow a feature network pickle that runs code stored in it")
     parser.add_argument("--num-images", type=arguments.sample_count, default=10000, help="images of each dataset (default: %(default)s)")
-    parser.add_argument("--num-subsets", type=arguments.positive_int, default=100, help="KID subsets (default: %(default)s)")
+    parser.add_argument("--num-subsets", type=arguments.subset_count, default=100, help="KID subsets (default: %(default)s)")
     parser.add_argument("--max-subset-size", type=arguments.sample_count, default=1000, help="KID subset size (default: %(default)s)")
     args = parser.parse_args()
 

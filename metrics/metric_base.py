@@ -14,6 +14,7 @@ import numpy as np
 
 import config
 import dnnlib
+from dnnlib import arguments
 from training import misc
 
 
@@ -289,22 +290,25 @@ def accepted_args(metric):
     return names - {"self"}
 
 
-_COUNTS = {"num_images": 2, "num_samples": 2, "num_keep": 1, "minibatch_per_gpu": 1, "num_subsets": 1, "max_subset_size": 2}
-"""Metric arguments that are counts, with their least sensible value (statistics need two samples at least)."""
+_MOST_SAMPLES = arguments.MOST_SAMPLES
+_COUNTS = {"num_images": (2, _MOST_SAMPLES), "num_samples": (2, _MOST_SAMPLES), "num_keep": (1, _MOST_SAMPLES),
+           "minibatch_per_gpu": (1, 4096), "num_subsets": (1, arguments.MOST_SUBSETS), "max_subset_size": (2, _MOST_SAMPLES)}
+"""Metric arguments that are counts, with their least and largest sensible values (statistics need two samples)."""
+_EPSILON_RANGE = (1e-8, 1.0)  # PPL's step (1e-4): below 1e-8 the float32 lerp does not move, and 1/epsilon**2 overflows
 
 
 def _settings_problem(kwargs):
     """Why a metric's counts (and PPL's epsilon) make no sense ('' when they do): checked before any run dir exists,
     so that --metric-arg num_images=-5 is one line, not a traceback in the run."""
-    for name, least in _COUNTS.items():
+    for name, (least, most) in _COUNTS.items():
         value = kwargs.get(name, least)
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-            return "%s must be a whole number of at least %d, not %s" % (name, least, reprlib.repr(value))
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not least <= value <= most:
+            return "%s must be a whole number from %d to %d, not %s" % (name, least, most, reprlib.repr(value))
     if kwargs.get("num_keep", 1) > kwargs.get("num_samples", np.inf):
         return "num_keep (%d) must not exceed num_samples (%d)" % (kwargs["num_keep"], kwargs["num_samples"])
-    epsilon = kwargs.get("epsilon", 1.0)
-    if not isinstance(epsilon, (int, float, np.number)) or isinstance(epsilon, bool) or not 0 < epsilon < np.inf:
-        return "epsilon must be a finite number above 0, not %s" % reprlib.repr(epsilon)
+    epsilon = kwargs.get("epsilon", _EPSILON_RANGE[1])
+    if not isinstance(epsilon, (int, float, np.number)) or isinstance(epsilon, bool) or not _EPSILON_RANGE[0] <= epsilon <= _EPSILON_RANGE[1]:
+        return "epsilon must be a number from %g to %g, not %s" % (_EPSILON_RANGE + (reprlib.repr(epsilon),))
     return ""
 
 
@@ -496,7 +500,8 @@ class MetricBase:
         if label_file is None or not os.path.isfile(label_file):
             raise dnnlib.util.UserError("The generator is class-conditional (%d labels) but dataset '%s' has no labels file."
                                         % (label_size, tfrecord_dir))
-        rows = np.load(label_file)
+        from training import dataset
+        rows = dataset.read_label_array(label_file)
         if rows.ndim != 2 or rows.shape[1] < label_size:
             raise dnnlib.util.UserError("'%s' holds labels of shape %s; the generator takes %d." % (label_file, list(rows.shape), label_size))
         return LabelFeeder(rows[:, :label_size].astype(np.float32))

@@ -32,6 +32,8 @@ from bench import bench_train  # noqa: E402
     (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--num-images", "1"], "argument --num-images: 1 is below 2"),
     (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--max-subset-size", "1"], "argument --max-subset-size: 1 is below 2"),
     (["run_metrics.py", "--num-images", "1"], "argument --num-images: 1 is below 2"),
+    (["run_metrics.py", "--num-images", "1" + "0" * 20], "argument --num-images: %s is above 100000000" % ("1" + "0" * 20)),
+    (["metrics/floor.py", "--dataset", "a", "--reference", "b", "--num-subsets", "1" + "0" * 12], "argument --num-subsets: %s is above 1000000" % ("1" + "0" * 12)),
     (["bench/bench_metrics.py", "--num-images", "1"], "argument --num-images: 1 is below 2"),
 ])
 def test_senseless_counts_are_refused_before_any_work(args, message):

@@ -258,10 +258,12 @@ def test_only_bad_metric_arguments_become_user_errors():
         metric_base.create_metric(dict(metric_base.fid10k, num_image=5))
     with pytest.raises(TypeError, match="has no len"):
         metric_base.create_metric(dict(name="buggy", func_name="tests.toy_metrics.MetricWithABug"))
-    for setting, expected in [(dict(num_images=-5), "num_images must be a whole number of at least 2, not -5"),
-                              (dict(num_images=1e999), "num_images must be a whole number of at least 2, not inf"),
-                              (dict(num_images=True), "num_images must be a whole number of at least 2, not True"),
-                              (dict(minibatch_per_gpu=0), "minibatch_per_gpu must be")]:
+    for setting, expected in [(dict(num_images=-5), "num_images must be a whole number from 2 to 100000000, not -5"),
+                              (dict(num_images=1e999), "num_images must be a whole number from 2 to 100000000, not inf"),
+                              (dict(num_images=True), "num_images must be a whole number from 2 to 100000000, not True"),
+                              (dict(num_images=10 ** 20), "num_images must be a whole number from 2 to 100000000, not 100000000000000000000"),
+                              (dict(minibatch_per_gpu=0), "minibatch_per_gpu must be"), (dict(minibatch_per_gpu=2 ** 63), "minibatch_per_gpu must be"),
+                              (dict(num_subsets=10 ** 12), "num_subsets must be")]:
         with pytest.raises(dnnlib.util.UserError, match="Metric 'kid10k': %s" % expected):
             metric_base.create_metric(dict(metric_base.kid10k, **setting))
     for setting in [dict(num_subsets=0), dict(max_subset_size=-1)]:
@@ -270,8 +272,10 @@ def test_only_bad_metric_arguments_become_user_errors():
     with pytest.raises(dnnlib.util.UserError, match=r"Metric 'ls': num_keep \(300000\) must not exceed num_samples \(200000\)"):
         metric_base.create_metric(dict(metric_base.ls, num_keep=300000))
     assert metric_base._settings_problem(dict(num_images=np.int64(8), num_keep=1, num_samples=2)) == ""  # NumPy ints, LS of 2 images
-    with pytest.raises(dnnlib.util.UserError, match="Metric 'ppl_zfull': epsilon must be a finite number above 0, not 0"):
-        metric_base.create_metric(dict(metric_base.ppl_zfull, epsilon=0))
+    for epsilon in (0, 1e-30, 1e-200, 2.0, float("nan")):  # 1/epsilon**2 of 1e-200 divided by zero; 1e-30 gave NaN
+        with pytest.raises(dnnlib.util.UserError, match="Metric 'ppl_zfull': epsilon must be a number from 1e-08 to 1, not "):
+            metric_base.create_metric(dict(metric_base.ppl_zfull, epsilon=epsilon))
+    assert metric_base._settings_problem(dict(epsilon=1e-4)) == metric_base._settings_problem(dict(epsilon=1e-8)) == ""
     assert {"feature_network", "num_images", "name"} <= metric_base.accepted_args(metric_base.fid10k)
     assert not {"self", "kwargs"} & metric_base.accepted_args(metric_base.fid10k)  # no --metric-arg kwargs=...
 
@@ -485,3 +489,13 @@ def test_feature_network_function_names_that_build_no_network(session):
         metric_base.load_aux_network("numpy.zeros", "Feature network")
     with pytest.raises(dnnlib.util.UserError, match="'os.getcwd' returned a str, not a network"):
         metric_base.load_aux_network("os.getcwd", "Feature network")
+
+
+def test_label_files_named_by_a_run_are_read_checked(tmp_path):
+    """A label file named in a run's settings is read as a dataset's: pickled objects are refused, not a traceback."""
+    path = tmp_path / "objects.npy"
+    np.save(str(path), np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    metric = metric_base.create_metric(dict(metric_base.fid10k))
+    metric._dataset_args = {"tfrecord_dir": str(tmp_path), "label_file": str(path)}
+    with pytest.raises(dnnlib.util.UserError, match="Label file '.*objects.npy' holds object values, not numbers"):
+        metric._label_feeder(dnnlib.EasyDict(input_shapes=[[None, 8], [None, 3]]))

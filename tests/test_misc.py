@@ -153,6 +153,12 @@ HOSTILE_DATASET_SETTINGS = [  # (dataset settings a run's file may hold, what th
     ({"tfrecord_dir": ["x"]}, "tfrecord_dir = ['x'] is not a value it takes"),
     ({"tfrecord_dir": "x", "resolution": "1" * 5000}, "resolution = '1111"),
     ({"tfrecord_dir": "x", "max_label_size": True}, "max_label_size = True"),
+    ({"tfrecord_dir": "x", "resolution": 0}, "resolution = 0"),  # each of these crashed the dataset (TensorFlow or NumPy)
+    ({"tfrecord_dir": "x", "resolution": 48}, "resolution = 48"),
+    ({"tfrecord_dir": "x", "buffer_mb": 2 ** 60}, "buffer_mb = 1152921504606846976"),
+    ({"tfrecord_dir": "x", "num_threads": 0}, "num_threads = 0"),
+    ({"tfrecord_dir": "x", "num_threads": 2 ** 40}, "num_threads = 1099511627776"),
+    ({"tfrecord_dir": "x", "repeat": False}, "'repeat' is no setting of TFRecordDataset"),  # metrics read on past the end
 ]
 
 
@@ -177,11 +183,22 @@ def test_unreadable_run_config_is_one_clear_error(tmp_path):
         (tmp_path / "config.txt").write_text(text + "\n")
         with pytest.raises(dnnlib.util.UserError, match=r"Cannot read the dataset settings in '.*config.txt'"):
             misc.parse_config_for_previous_run(str(tmp_path))
+    for text in ["dataset = {'file_pattern': 5}", "dataset = {'tfrecord_dir': 'x', 'max_labels': [1]}"]:  # older releases' keys
+        (tmp_path / "config.txt").write_text(text + "\n")
+        with pytest.raises(dnnlib.util.UserError, match=r"Cannot use the dataset settings in '.*config.txt': file_pattern or max_labels"):
+            misc.parse_config_for_previous_run(str(tmp_path))
+    (tmp_path / "config.txt").write_bytes(b"dataset = {'tfrecord_dir': 'x'}\n\xff\n")
+    with pytest.raises(dnnlib.util.UserError, match=r"Cannot read '.*config.txt' \(not UTF-8 text\)"):
+        misc.parse_config_for_previous_run(str(tmp_path))
+    pkl = str(tmp_path / "network-snapshot-000140.pkl")
+    (tmp_path / "network-snapshot-000140.json").write_text('{"cur_nimg": 0, "total_time": 0, "dataset_args": %s}' % ("[" * 100000 + "]" * 100000))
+    with pytest.raises(dnnlib.util.UserError, match=r"Cannot read '.*network-snapshot-000140.json' \(maximum recursion"):
+        misc.load_snapshot_options(pkl)
 
 
 def test_the_default_dataset_class_and_every_setting_are_read_back(tmp_path):
     pkl = str(tmp_path / "network-snapshot-000140.pkl")
-    settings = {"class_name": "training.dataset.TFRecordDataset", "tfrecord_dir": "x", "resolution": None, "label_file": None,
-                "max_label_size": "full", "repeat": False, "shuffle_mb": 0, "prefetch_mb": 16, "buffer_mb": 8, "num_threads": 1}
+    settings = {"class_name": "training.dataset.TFRecordDataset", "tfrecord_dir": "x", "resolution": 1024, "label_file": None,
+                "max_label_size": "full", "shuffle_mb": 0, "prefetch_mb": 16, "buffer_mb": 8, "num_threads": 1}
     misc.save_progress(pkl, 140000, 1.0, dataset_args=settings, mirror_augment=True)
     assert misc.load_snapshot_options(pkl) == {"dataset_args": settings, "mirror_augment": True}

@@ -407,3 +407,19 @@ def test_16bit_grayscale_targets_are_scaled_as_dataset_tool_stores_them(tmp_path
     expected = np.floor(values / 257.0 + 0.5).astype(np.uint8)
     np.testing.assert_array_equal(run_projector.load_image(path, 8, 1), expected[np.newaxis])
     np.testing.assert_array_equal(run_projector.load_image(path, 8, 3), np.repeat(expected[np.newaxis], 3, axis=0))
+
+
+def test_a_palette_with_more_transparency_entries_than_colours_is_one_error(tmp_path):
+    """Pillow fails converting such a PNG (palette index out of range): a UserError naming the file, not a traceback."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    rows = b"".join(b"\x00" + bytes(8) for _ in range(8))
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 3, 0, 0, 0)  # 8x8, 8-bit palette
+    path = tmp_path / "palette.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"PLTE", bytes(12)) + chunk(b"tRNS", bytes(300))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    with pytest.raises(dnnlib.util.UserError, match="'.*palette.png' is not an image that can be read"):
+        run_projector.load_image(str(path), 8, 3)

@@ -212,8 +212,8 @@ def _read_progress_file(network_pkl):
             return None  # some other json that happens to share the pickle's name
         if not isinstance(state, dict) or not _is_count(state.get("cur_nimg")) or not _is_duration(state.get("total_time")):
             raise ValueError("cur_nimg and total_time are not image counts and seconds")
-    except (OSError, ValueError) as err:
-        raise dnnlib.util.UserError("Cannot read '%s' (%s). Delete it to resume from the kimg in the snapshot's name." % (path, err))
+    except (OSError, ValueError, RecursionError) as err:
+        raise dnnlib.util.UserError("Cannot read '%s' (%s). Delete it to resume from the kimg in the snapshot's name." % (path, dnnlib.util.one_line(err)))
     return state
 
 
@@ -236,9 +236,23 @@ def load_snapshot_options(network_pkl):
 
 
 _DATASET_CLASS = "training.dataset.TFRecordDataset"
-_DATASET_SETTINGS = {  # what a run's files may set for its dataset: TFRecordDataset's settings, as the value types they take
-    "tfrecord_dir": (str,), "resolution": (int, type(None)), "label_file": (str, type(None)), "max_label_size": (int,),
-    "repeat": (bool,), "shuffle_mb": (int,), "prefetch_mb": (int,), "buffer_mb": (int,), "num_threads": (int,)}
+
+
+def _is_int_in(least, most):
+    return lambda value: type(value) is int and least <= value <= most
+
+
+def _is_string_or_none(value):
+    return value is None or type(value) is str
+
+
+_DATASET_SETTINGS = {  # what a run's files may set for its dataset (metrics read it endlessly: no `repeat`), and how
+    "tfrecord_dir": lambda value: type(value) is str,
+    "resolution": lambda value: value is None or _is_int_in(4, 2 ** 16)(value) and value & (value - 1) == 0,
+    "label_file": _is_string_or_none,
+    "max_label_size": lambda value: value == "full" or _is_int_in(0, 2 ** 31 - 1)(value),
+    "shuffle_mb": _is_int_in(0, 2 ** 20), "prefetch_mb": _is_int_in(0, 2 ** 20), "buffer_mb": _is_int_in(0, 2 ** 20),
+    "num_threads": _is_int_in(1, 256)}
 
 
 def checked_dataset_args(dataset_args, source):
@@ -255,7 +269,7 @@ def checked_dataset_args(dataset_args, source):
                 refuse("class_name %s; only %s is read back from a run's files" % (dnnlib.util.one_line(reprlib.repr(value)), _DATASET_CLASS))
         elif key not in _DATASET_SETTINGS:
             refuse("%s is no setting of TFRecordDataset" % dnnlib.util.one_line(reprlib.repr(key)))
-        elif type(value) not in _DATASET_SETTINGS[key] and not (key == "max_label_size" and value == "full"):
+        elif not _DATASET_SETTINGS[key](value):
             refuse("%s = %s is not a value it takes" % (key, dnnlib.util.one_line(reprlib.repr(value))))
     return dataset_args
 
@@ -280,20 +294,26 @@ def parse_config_for_previous_run(run_id) -> dict:
     run_dir = locate_run_dir(run_id)
     path = os.path.join(run_dir, "config.txt")
     cfg = {"dataset": {}, "train": {}}
-    with open(path, "rt") as file:
-        for line in file:
-            line = _CONFIG_LINE.sub(r"\1 = {\2}", line.strip())
-            for key in ("dataset", "train"):
-                if line.startswith(key + " ="):
-                    try:
-                        cfg[key] = ast.literal_eval(line[len(key) + 2:].strip())
-                    except (ValueError, SyntaxError, MemoryError, RecursionError) as err:
-                        raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (%s)." % (key, path, type(err).__name__)) from None
-                    if not isinstance(cfg[key], dict):
-                        raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (not a dict)." % (key, path))
+    with open(path, "rt", encoding="utf-8") as file:
+        try:
+            lines = file.readlines()
+        except UnicodeDecodeError:
+            raise dnnlib.util.UserError("Cannot read '%s' (not UTF-8 text)." % path) from None
+    for line in lines:
+        line = _CONFIG_LINE.sub(r"\1 = {\2}", line.strip())
+        for key in ("dataset", "train"):
+            if line.startswith(key + " ="):
+                try:
+                    cfg[key] = ast.literal_eval(line[len(key) + 2:].strip())
+                except (ValueError, SyntaxError, MemoryError, RecursionError) as err:
+                    raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (%s)." % (key, path, type(err).__name__)) from None
+                if not isinstance(cfg[key], dict):
+                    raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (not a dict)." % (key, path))
 
     # Settings written by older releases.
     dataset = cfg["dataset"]
+    if not isinstance(dataset.get("file_pattern", ""), str) or dataset.get("max_labels") not in (None, "all") and not _is_int_in(0, 2 ** 31 - 1)(dataset["max_labels"]):
+        raise dnnlib.util.UserError("Cannot use the dataset settings in '%s': file_pattern or max_labels is not a value they take." % path)
     if "file_pattern" in dataset:
         dataset["tfrecord_dir"] = dataset.pop("file_pattern").replace("-r??.tfrecords", "")
     if "mirror_augment" in dataset:
