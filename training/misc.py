@@ -246,8 +246,8 @@ def _is_string_or_none(value):
     return value is None or type(value) is str
 
 
-_DATASET_SETTINGS = {  # what a run's files may set for its dataset (metrics read it endlessly: no `repeat`), and how
-    "tfrecord_dir": lambda value: type(value) is str,
+_DATASET_SETTINGS = {  # what a run's files may set for its dataset, and to what (metrics read past its end: repeat)
+    "tfrecord_dir": lambda value: type(value) is str, "repeat": lambda value: value is True,
     "resolution": lambda value: value is None or _is_int_in(4, 2 ** 16)(value) and value & (value - 1) == 0,
     "label_file": _is_string_or_none,
     "max_label_size": lambda value: value == "full" or _is_int_in(0, 2 ** 31 - 1)(value),
