@@ -290,9 +290,8 @@ def accepted_args(metric):
     return names - {"self"}
 
 
-_MOST_SAMPLES = arguments.MOST_SAMPLES
-_COUNTS = {"num_images": (2, _MOST_SAMPLES), "num_samples": (2, _MOST_SAMPLES), "num_keep": (1, _MOST_SAMPLES),
-           "minibatch_per_gpu": (1, 4096), "num_subsets": (1, arguments.MOST_SUBSETS), "max_subset_size": (2, _MOST_SAMPLES)}
+_COUNTS = {"num_images": (2, arguments.MOST_SAMPLES), "num_samples": (2, arguments.MOST_SAMPLES), "num_keep": (1, arguments.MOST_SAMPLES),
+           "minibatch_per_gpu": (1, 4096), "num_subsets": (1, arguments.MOST_SUBSETS), "max_subset_size": (2, arguments.MOST_SAMPLES)}
 """Metric arguments that are counts, with their least and largest sensible values (statistics need two samples)."""
 _EPSILON_RANGE = (1e-8, 1.0)  # PPL's step (1e-4): below 1e-8 the float32 lerp does not move, and 1/epsilon**2 overflows
 

@@ -183,9 +183,10 @@ def test_unreadable_run_config_is_one_clear_error(tmp_path):
         (tmp_path / "config.txt").write_text(text + "\n")
         with pytest.raises(dnnlib.util.UserError, match=r"Cannot read the dataset settings in '.*config.txt'"):
             misc.parse_config_for_previous_run(str(tmp_path))
-    for text in ["dataset = {'file_pattern': 5}", "dataset = {'tfrecord_dir': 'x', 'max_labels': [1]}"]:  # older releases' keys
+    for text, message in [("dataset = {'file_pattern': 5}", "tfrecord_dir = 5"),  # older releases' keys, renamed
+                          ("dataset = {'tfrecord_dir': 'x', 'max_labels': [1]}", "max_label_size = [1]")]:
         (tmp_path / "config.txt").write_text(text + "\n")
-        with pytest.raises(dnnlib.util.UserError, match=r"Cannot use the dataset settings in '.*config.txt': file_pattern or max_labels"):
+        with pytest.raises(dnnlib.util.UserError, match=r"Cannot use the dataset settings in '.*config.txt': %s is not a value it takes" % re.escape(message)):
             misc.parse_config_for_previous_run(str(tmp_path))
     (tmp_path / "config.txt").write_bytes(b"dataset = {'tfrecord_dir': 'x'}\n\xff\n")
     with pytest.raises(dnnlib.util.UserError, match=r"Cannot read '.*config.txt' \(not UTF-8 text\)"):

@@ -242,14 +242,10 @@ def _is_int_in(least, most):
     return lambda value: type(value) is int and least <= value <= most
 
 
-def _is_string_or_none(value):
-    return value is None or type(value) is str
-
-
 _DATASET_SETTINGS = {  # what a run's files may set for its dataset, and to what (metrics read past its end: repeat)
     "tfrecord_dir": lambda value: type(value) is str, "repeat": lambda value: value is True,
     "resolution": lambda value: value is None or _is_int_in(4, 2 ** 16)(value) and value & (value - 1) == 0,
-    "label_file": _is_string_or_none,
+    "label_file": lambda value: value is None or type(value) is str,
     "max_label_size": lambda value: value == "full" or _is_int_in(0, 2 ** 31 - 1)(value),
     "shuffle_mb": _is_int_in(0, 2 ** 20), "prefetch_mb": _is_int_in(0, 2 ** 20), "buffer_mb": _is_int_in(0, 2 ** 20),
     "num_threads": _is_int_in(1, 256)}
@@ -310,17 +306,16 @@ def parse_config_for_previous_run(run_id) -> dict:
                 if not isinstance(cfg[key], dict):
                     raise dnnlib.util.UserError("Cannot read the %s settings in '%s' (not a dict)." % (key, path))
 
-    # Settings written by older releases.
+    # Settings written by older releases, renamed; checked_dataset_args then checks their values.
     dataset = cfg["dataset"]
-    if not isinstance(dataset.get("file_pattern", ""), str) or dataset.get("max_labels") not in (None, "all") and not _is_int_in(0, 2 ** 31 - 1)(dataset["max_labels"]):
-        raise dnnlib.util.UserError("Cannot use the dataset settings in '%s': file_pattern or max_labels is not a value they take." % path)
     if "file_pattern" in dataset:
-        dataset["tfrecord_dir"] = dataset.pop("file_pattern").replace("-r??.tfrecords", "")
+        pattern = dataset.pop("file_pattern")
+        dataset["tfrecord_dir"] = pattern.replace("-r??.tfrecords", "") if isinstance(pattern, str) else pattern
     if "mirror_augment" in dataset:
         cfg["train"]["mirror_augment"] = dataset.pop("mirror_augment")
     if "max_labels" in dataset:
         max_labels = dataset.pop("max_labels")
-        dataset["max_label_size"] = {None: 0, "all": "full"}.get(max_labels, max_labels)
+        dataset["max_label_size"] = 0 if max_labels is None else "full" if max_labels == "all" else max_labels
     dataset.pop("max_images", None)
     if dataset:
         checked_dataset_args(dataset, path)
