@@ -137,10 +137,12 @@ def _parse_command_line(metrics, tasks, num_gpus):
                                      epilog=_HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--network", help="preset (demo, %s), URL or .pkl to evaluate" % ", ".join(sorted(pretrained_networks.PRESETS)))
     parser.add_argument("--metrics", help="comma-separated: %s" % ", ".join(metric_base.list_metrics()))
-    parser.add_argument("--dataset", help="real images (FID, KID) and labels (class-conditional networks): dataset directory inside --data-dir")
+    parser.add_argument("--dataset", help="real images (FID, KID) and labels (class-conditional networks): dataset directory inside --data-dir "
+                                          "(default: the one a snapshot of ours was trained on, from its .json; else ffhq)")
     parser.add_argument("--data-dir", help="where datasets live (default: %s)" % config.data_dir)
     parser.add_argument("--result-dir", help="where the evaluation runs go (default: %s)" % config.result_dir)
-    parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="mirror the reals (FID statistics), as in training")
+    parser.add_argument("--mirror-augment", type=int, choices=[0, 1], help="mirror the reals (FID statistics), as in training "
+                                                                          "(default: as the snapshot's .json says; 1 for ffhq)")
     parser.add_argument("--num-images", type=arguments.sample_count, help="images (or samples) per metric instead of the metric's default, for quick runs")
     parser.add_argument("--num-gpus", type=arguments.positive_int, help="number of GPUs (default: %d)" % num_gpus)
     parser.add_argument("--metric-arg", action="append", default=[], metavar="NAME=VALUE",
@@ -164,8 +166,14 @@ def _parse_command_line(metrics, tasks, num_gpus):
         metrics = [_metric_with_size(m, args.num_images) for m in metrics]
     if args.network is not None:
         network = pretrained_networks.resolve_network(args.network)
-        dataset_args = EasyDict(tfrecord_dir=args.dataset or "ffhq", shuffle_mb=0)
-        mirror = bool(args.mirror_augment) if args.mirror_augment is not None else args.dataset is None  # FFHQ (the default) was mirrored
+        trained = misc.load_snapshot_options(network) if args.dataset is None and os.path.isfile(network) else None
+        if trained is not None:  # one of our snapshots: evaluated on the dataset it was trained on, mirrored as it was
+            dataset_args, mirror = EasyDict(trained["dataset_args"], shuffle_mb=0), trained["mirror_augment"]
+        else:
+            dataset_args = EasyDict(tfrecord_dir=args.dataset or "ffhq", shuffle_mb=0)
+            mirror = args.dataset is None  # FFHQ (the default) was mirrored
+        if args.mirror_augment is not None:
+            mirror = bool(args.mirror_augment)
         tasks = [EasyDict(run_func_name="run_metrics.run_pickle", network_pkl=network, dataset_args=dataset_args, mirror_augment=mirror)]
     else:
         for task in tasks:

@@ -12,7 +12,8 @@ from training import misc
 INCEPTION_URL = "https://drive.google.com/uc?id=1MzTY44rLToO5APn8TZmfR7_ENSe5aZUn"  # inception_v3_features.pkl
 metric_base.register_official_network(INCEPTION_URL, "inception_v3_features.pkl")
 
-OFFLINE_FEATURE_HINT = "feature_network=fmnist (offline; for 32x32 Fashion-MNIST-like images, not comparable with Inception FID)"
+OFFLINE_FEATURE_HINT = ("feature_network=fmnist (run_metrics.py's --metric-arg; in train.py, the metric's settings as --config=fashion32 "
+                        "has them; offline; for 32x32 Fashion-MNIST-like images, not comparable with Inception FID)")
 
 
 def frechet_distance(mu_fake, sigma_fake, mu_real, sigma_real):

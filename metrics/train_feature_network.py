@@ -14,11 +14,11 @@ import os
 import time
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
 import config
-import dnnlib
+import dnnlib  # before TensorFlow: its start-up lines stay quiet
 import dnnlib.tflib as tflib
+import tensorflow.compat.v1 as tf
 from dnnlib import arguments
 from training import dataset, misc
 

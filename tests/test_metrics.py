@@ -377,6 +377,30 @@ def test_snapshot_options_before_config_txt(monkeypatch, tmp_path):
     metric.run(os.path.join(DATA_DIR, "sgan32.pkl"), run_dir=str(tmp_path), log_results=False)
     assert metric._dataset_args == dict(tfrecord_dir="from-config", shuffle_mb=0) and metric._mirror_augment is False
 
+
+def test_run_metrics_on_a_snapshot_takes_its_dataset(monkeypatch, tmp_path):
+    """--network with one of our snapshots and no --dataset: the dataset and mirroring it was trained with, from its .json;
+    --dataset and --mirror-augment still decide; the .json's settings are checked (no class to call)."""
+    import run_metrics
+    pkl = str(tmp_path / "network-snapshot-000006.pkl")
+    with open(os.path.join(DATA_DIR, "sgan32.pkl"), "rb") as src, open(pkl, "wb") as dst:
+        dst.write(src.read())
+
+    def tasks_for(*argv):
+        monkeypatch.setattr("sys.argv", ["run_metrics.py", "--network", pkl, "--metrics", "dummy"] + list(argv))
+        return run_metrics._parse_command_line(*run_metrics.default_tasks())[1]
+
+    assert tasks_for()[0].dataset_args.tfrecord_dir == "ffhq"  # no .json: the original's default
+    misc.save_progress(pkl, 6000, 60.0, dataset_args=dict(tfrecord_dir="mydataset", resolution=32), mirror_augment=True)
+    task = tasks_for()[0]
+    assert task.dataset_args == dict(tfrecord_dir="mydataset", resolution=32, shuffle_mb=0) and task.mirror_augment is True
+    assert tasks_for("--mirror-augment", "0")[0].mirror_augment is False
+    task = tasks_for("--dataset", "other")[0]
+    assert task.dataset_args == dict(tfrecord_dir="other", shuffle_mb=0) and task.mirror_augment is False
+    misc.save_progress(pkl, 6000, 60.0, dataset_args=dict(tfrecord_dir="x", class_name="subprocess.run"), mirror_augment=False)
+    with pytest.raises(dnnlib.util.UserError, match="class_name"):
+        tasks_for()
+
 # ----------------------------------------------------------------------------
 # The command line: validation before the run dir, hostile pickles, FID and KID with the offline feature network.
 
