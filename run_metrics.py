@@ -166,9 +166,9 @@ def _parse_command_line(metrics, tasks, num_gpus):
         metrics = [_metric_with_size(m, args.num_images) for m in metrics]
     if args.network is not None:
         network = pretrained_networks.resolve_network(args.network)
-        trained = misc.load_snapshot_options(network) if args.dataset is None and os.path.isfile(network) else None
+        trained = metric_base.snapshot_dataset(network) if args.dataset is None else None
         if trained is not None:  # one of our snapshots: evaluated on the dataset it was trained on, mirrored as it was
-            dataset_args, mirror = EasyDict(trained["dataset_args"], shuffle_mb=0), trained["mirror_augment"]
+            dataset_args, mirror = trained
         else:
             dataset_args = EasyDict(tfrecord_dir=args.dataset or "ffhq", shuffle_mb=0)
             mirror = args.dataset is None  # FFHQ (the default) was mirrored

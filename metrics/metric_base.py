@@ -387,6 +387,15 @@ def _match_channels_tf(images, channels):
     return images
 
 
+def snapshot_dataset(network_pkl):
+    """(dataset_args, mirror_augment) to evaluate one of our snapshots with: as it was trained, from its json (checked
+    settings), unshuffled; None where there is no such json (official pickles, older runs)."""
+    options = misc.load_snapshot_options(network_pkl) if os.path.isfile(str(network_pkl)) else None
+    if options is None or options.get("dataset_args") is None:
+        return None
+    return dnnlib.EasyDict(options["dataset_args"], shuffle_mb=0), bool(options.get("mirror_augment", False))
+
+
 class MetricBase:
     """A metric evaluated on the Gs of a network pickle; subclasses implement _evaluate(Gs, num_gpus)."""
 
@@ -432,10 +441,9 @@ class MetricBase:
 
     def _use_training_options(self, run_dir):
         """Dataset and mirroring as the network was trained: the snapshot's json, else (older runs) run_dir's config.txt."""
-        options = misc.load_snapshot_options(self._network_pkl) if os.path.isfile(str(self._network_pkl)) else None
-        if options is not None and options.get("dataset_args") is not None:
-            self._dataset_args = dict(options["dataset_args"], shuffle_mb=0)
-            self._mirror_augment = bool(options.get("mirror_augment", False))
+        trained = snapshot_dataset(self._network_pkl)
+        if trained is not None:
+            self._dataset_args, self._mirror_augment = trained
         elif run_dir is not None:
             previous = misc.parse_config_for_previous_run(run_dir)
             self._dataset_args = dict(previous["dataset"], shuffle_mb=0)

@@ -400,6 +400,9 @@ def test_run_metrics_on_a_snapshot_takes_its_dataset(monkeypatch, tmp_path):
     misc.save_progress(pkl, 6000, 60.0, dataset_args=dict(tfrecord_dir="x", class_name="subprocess.run"), mirror_augment=False)
     with pytest.raises(dnnlib.util.UserError, match="class_name"):
         tasks_for()
+    result = run_python(["run_metrics.py", "--network", pkl, "--metrics", "dummy", "--result-dir", str(tmp_path / "results")])
+    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0 and result.stderr.startswith("Error: "), result.stderr
+    assert "class_name" in result.stderr and not os.path.exists(tmp_path / "results")
 
 # ----------------------------------------------------------------------------
 # The command line: validation before the run dir, hostile pickles, FID and KID with the offline feature network.
